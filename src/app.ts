@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto'
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { DEFAULTS, type Config } from './config/index.ts'
+import { Refusal } from './contract/refusal.ts'
+import { answerRefusal } from './http/answers.ts'
+import { DeadlineError } from './http/with-deadline.ts'
+import { createLogger, describeError, type Logger } from './log/index.ts'
+import { createMetrics, type Metrics } from './metrics/index.ts'
+import { registerCallbackRoute, type CallbackConfig, type CallbackRouteDeps } from './routes/callback.ts'
+import { registerDocs } from './routes/docs.ts'
+import { registerHealth } from './routes/health.ts'
+import { registerReadApi } from './routes/read-api.ts'
+import { StoreError, type Store } from './store/index.ts'
+
+/**
+ * The variables every request carries; the callback route fills in what the log line reports.
+ *
+ * @example
+ * ```ts
+ * const parent = new Hono<AppEnv>().route('/im', createApp({ config, store }))
+ * ```
+ */
+export type AppEnv = {
+  Variables: { requestId: string; command?: string; outcome?: string; refusal?: Refusal }
+}
+
+/**
+ * The configuration the app reads; {@link loadConfig} makes one from the environment.
+ *
+ * @example
+ * ```ts
+ * const config: AppConfig = loadConfig(process.env)
+ * ```
+ */
+export type AppConfig = CallbackConfig & Pick<Config, 'apiToken'>
+
+/**
+ * What {@link createApp} is built from.
+ *
+ * @example
+ * ```ts
+ * const deps: AppDeps = { config: { sdkAppId: '1400000000' }, store: await openStore(undefined) }
+ * ```
+ */
+export interface AppDeps {
+  /** `sdkAppId` is required; the rest default as in the README (no token: `Sign` is not checked). */
+  config: Pick<AppConfig, 'sdkAppId'> & Partial<AppConfig>
+  store: Store
+  /** The clock, in milliseconds since the epoch. */
+  clock?: () => number
+  log?: Logger
+  /** Where the app counts what it does; pass the same one to `openStore` to count commits too. */
+  metrics?: Metrics
+  /**
+   * Runs once per new topic, after it has committed and before IM is answered. A re-delivery does
+   * not run it again. If it throws, IM gets a 500 (the topic stays stored), and a retry by IM is a
+   * duplicate that does not run it again: make it idempotent, or let it only enqueue work.
+   */
+  onTopicCreated?: CallbackRouteDeps['onTopicCreated']
+}
+
+const silent = createLogger({ level: 'silent' })
+
+/** Answers with a refusal and notes it for the log line and the metrics. */
+function refuse(c: Context<AppEnv>, refusal: Refusal): Response {
+  c.set('refusal', refusal)
+  return answerRefusal(refusal)
+}
+
+/** Every read API validation failure becomes one FAIL answer that names the parameter. */
+const answerInvalidParameters: Hook<any, AppEnv, any, any> = (result, c) => {
+  if (result.success) return
+  const problems = result.error.issues.slice(0, 3).map((issue) => {
+    const field = issue.path.join('.')
+    return issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`
+  })
+  return refuse(c, new Refusal('PARAMETER_INVALID', problems.join('; ')))
+}
+
+/**
+ * Builds the service: `POST /callback`, the read API, health, the contract and its docs. Everything
+ * it depends on comes in through `deps`; it reads no environment and opens nothing itself, so the same
+ * app runs on Node, on Deno, in tests, and mounted inside another Hono app.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore(undefined)
+ * const app = createApp({ config: loadConfig(process.env), store })
+ * const res = await app.request('/healthz')
+ * ```
+ */
+export function createApp({
+  config: given,
+  store,
+  clock = Date.now,
+  log = silent,
+  metrics = createMetrics(),
+  onTopicCreated,
+}: AppDeps): OpenAPIHono<AppEnv> {
+  if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
+  if (!store) throw new TypeError('createApp: store is required (see openStore)')
+  const config: AppConfig = {
+    callbackTokens: [],
+    requestTimeWindowSeconds: DEFAULTS.requestTimeWindowSeconds,
+    maxBodyBytes: DEFAULTS.maxBodyBytes,
+    callbackDeadlineMs: DEFAULTS.callbackDeadlineMs,
+    bodyTimeoutMs: DEFAULTS.bodyTimeoutMs,
+    maxJsonDepth: DEFAULTS.maxJsonDepth,
+    maxJsonArrayLength: DEFAULTS.maxJsonArrayLength,
+    apiToken: undefined,
+    ...given,
+  }
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })
+
+  // Unique across replicas by its random prefix, and cheap: one counter per request.
+  const idPrefix = randomUUID().slice(0, 8)
+  let requests = 0
+  app.use(async function requestId(c, next) {
+    c.set('requestId', `${idPrefix}-${(++requests).toString(36)}`)
+    await next()
+    const refusal = c.get('refusal')
+    if (refusal) metrics.refusal(refusal.kind.toLowerCase())
+  })
+
+  app.onError((error, c) => {
+    const requestId = c.get('requestId')
+    const where = { requestId, method: c.req.method, path: c.req.path.slice(0, 200) }
+    if (error instanceof Refusal) {
+      log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
+      return refuse(c, error)
+    }
+    if (error instanceof StoreError) {
+      log.error('store unavailable', { ...where, ...describeError(error) })
+      return refuse(c, new Refusal('STORE_UNAVAILABLE', 'The database is unavailable; nothing was stored. IM may retry.', { cause: error }))
+    }
+    if (error instanceof DeadlineError) {
+      log.error('deadline exceeded', { ...where, deadlineMs: config.callbackDeadlineMs })
+      return refuse(
+        c,
+        new Refusal('DEADLINE_EXCEEDED', `The callback was not committed within ${config.callbackDeadlineMs} ms; it may be retried`, { cause: error }),
+      )
+    }
+    log.error('internal error', { ...where, ...describeError(error) })
+    return refuse(c, new Refusal('INTERNAL', `Internal error; see the service log for request id ${requestId}`))
+  })
+
+  app.notFound((c) => refuse(c, new Refusal('NOT_FOUND', `No route ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs`)))
+
+  registerCallbackRoute(app, { config, store, clock, log, metrics, onTopicCreated })
+  registerReadApi(app, { store, apiToken: config.apiToken, metrics })
+  registerHealth(app, { store, log })
+  registerDocs(app)
+  return app
+}

@@ -1,0 +1,43 @@
+import { CallbackAfterCreateTopic } from '../contract/callback-bodies.ts'
+import type { Effect } from '../store/types.ts'
+import { describeIssues } from './describe-issues.ts'
+import type { CallbackHandler } from './types.ts'
+
+const TEXT_FIELDS = ['GroupId', 'TopicId', 'Operator_Account', 'Owner_Account', 'Type', 'Name'] as const
+
+/**
+ * `Group.CallbackAfterCreateTopic`: validates the body against the contract and asks the store to keep
+ * the topic (the first delivery wins).
+ *
+ * @example
+ * ```ts
+ * afterCreateTopic(sample, { ClientIP: '127.0.0.1' }) // { kind: 'createTopic', topic: { ... } }
+ * ```
+ */
+export const afterCreateTopic: CallbackHandler = (body, query): Effect => {
+  const parsed = CallbackAfterCreateTopic.safeParse(body, { reportInput: true })
+  if (!parsed.success) {
+    return { kind: 'reject', reason: `Group.CallbackAfterCreateTopic body is invalid: ${describeIssues(parsed.error.issues)}` }
+  }
+  const b = parsed.data
+  // U+0000 is valid JSON but no database text column holds it; refuse it on both stores alike.
+  const withNul = TEXT_FIELDS.find((field) => b[field].includes('\0'))
+  if (withNul) {
+    return { kind: 'reject', reason: `Group.CallbackAfterCreateTopic body is invalid: ${withNul} contains a NUL character (U+0000)` }
+  }
+  const list = b.UserDefinedDataList?.map(({ Key, Value }) => ({ Key, Value })) ?? null
+  return {
+    kind: 'createTopic',
+    topic: {
+      GroupId: b.GroupId,
+      TopicId: b.TopicId,
+      Name: b.Name,
+      Type: b.Type,
+      Owner_Account: b.Owner_Account,
+      Operator_Account: b.Operator_Account,
+      UserDefinedDataList: list,
+      ClientIP: query.ClientIP ?? null,
+      OptPlatform: query.OptPlatform ?? null,
+    },
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * One handler per callback command, and the interpretation of a raw callback that the route and
+ * `replay` share.
+ * @module
+ */
+export { handlers, interpretCallback, type Interpretation } from './interpret-callback.ts'
+export type { CallbackHandler } from './types.ts'
+export { checkJsonShape, type JsonLimits } from './check-json-shape.ts'

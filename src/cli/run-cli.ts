@@ -1,0 +1,206 @@
+import { readFile } from 'node:fs/promises'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
+import { describeDatabaseUrl, openStore } from '../store/index.ts'
+import { replayRejected } from './replay.ts'
+import { sampleBody, sendCallback } from './send.ts'
+
+/** Where the CLI reads and writes; the real process's by default. */
+export interface CliIo {
+  env: Record<string, string | undefined>
+  out(line: string): void
+  err(line: string): void
+}
+
+const BIN = 'im-topic-sync'
+
+const USAGE = `Usage: ${BIN} <command> [options]
+
+Commands:
+  send      Sign and post a callback as Tencent Cloud IM does, and print IM's view of the answer
+  replay    Re-run rejected callbacks through the current handlers, after a fix
+  migrate   Bring the database (DATABASE_URL, or ./data/callbacks.db) to the newest schema
+
+Run '${BIN} <command> --help' for a command's options.`
+
+const COMMANDS = {
+  send: {
+    usage: `Usage: ${BIN} send [options]
+
+Signs a callback as Tencent Cloud IM does (Sign = sha256(token + RequestTime)) and posts it. Prints the
+HTTP status and the answer, and exits 1 when IM would count it a failure (not HTTP 200 with
+ActionStatus OK and ErrorCode 0) or when the URL cannot be reached.
+
+Options:
+  --url URL          where to post (default http://127.0.0.1:$PORT/callback, PORT defaulting to 8080)
+  --sdkappid ID      the SdkAppid query parameter (default $IM_SDKAPPID)
+  --token TOKEN      the callback token to sign with (default $IM_CALLBACK_TOKEN; none: unsigned)
+  --time SECONDS     RequestTime, Unix seconds (default now), to try the time window
+  --command NAME     the CallbackCommand (default Group.CallbackAfterCreateTopic, with a generated body)
+  --file PATH        a JSON file with the body to send (its CallbackCommand is the default command)
+  --client-ip IP     the ClientIP query parameter (default 127.0.0.1)
+  --platform NAME    the OptPlatform query parameter (default RESTAPI)
+  -h, --help         this help`,
+    options: {
+      url: { type: 'string' },
+      sdkappid: { type: 'string' },
+      token: { type: 'string' },
+      time: { type: 'string' },
+      command: { type: 'string' },
+      file: { type: 'string' },
+      'client-ip': { type: 'string' },
+      platform: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  },
+  replay: {
+    usage: `Usage: ${BIN} replay [options]
+
+Re-runs every rejected callback in the event log through the current handlers. An event that now
+passes has its effect applied and its outcome updated; one that still fails is left as it was.
+Uses DATABASE_URL (default: ./data/callbacks.db).
+
+Options:
+  --dry-run          report what would change, and write nothing
+  --json             print the report as JSON
+  -h, --help         this help`,
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  },
+  migrate: {
+    usage: `Usage: ${BIN} migrate
+
+Brings the database named by DATABASE_URL (default: ./data/callbacks.db) to the newest schema. The
+service does this at startup too; several replicas may run it at once.
+
+Options:
+  -h, --help         this help`,
+    options: { help: { type: 'boolean', short: 'h' } },
+  },
+} satisfies Record<string, { usage: string; options: ParseArgsConfig['options'] }>
+
+class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+async function send(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const defaults = loadSendDefaults(io.env)
+  const sdkAppId = (values.sdkappid as string | undefined) ?? defaults.sdkAppId
+  if (sdkAppId === undefined) throw new UsageError('--sdkappid is required (or set IM_SDKAPPID)')
+  let time: number | undefined
+  if (values.time !== undefined) {
+    if (!/^\d{1,12}$/.test(values.time as string)) throw new UsageError(`--time must be Unix seconds, got ${JSON.stringify(values.time)}`)
+    time = Number(values.time)
+  }
+  let body: Record<string, unknown>
+  if (values.file !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(await readFile(values.file as string, 'utf8'))
+    } catch (error) {
+      throw new UsageError(`--file ${values.file}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--file ${values.file} must hold a JSON object`)
+    body = parsed as Record<string, unknown>
+  } else {
+    body = sampleBody((values.command as string | undefined) ?? 'Group.CallbackAfterCreateTopic')
+  }
+  const command = (values.command as string | undefined) ?? (typeof body.CallbackCommand === 'string' ? body.CallbackCommand : 'Group.CallbackAfterCreateTopic')
+  const url = (values.url as string | undefined) ?? `http://127.0.0.1:${defaults.port}/callback`
+  try {
+    new URL(url)
+  } catch {
+    throw new UsageError(`--url must be an absolute URL, got ${JSON.stringify(url)}`)
+  }
+  const token = (values.token as string | undefined) ?? defaults.token
+  io.out(`POST ${url} ${command}${token === undefined ? ' (unsigned)' : ' (signed)'}`)
+  let result
+  try {
+    result = await sendCallback({
+      url,
+      sdkAppId,
+      token,
+      time,
+      command,
+      body,
+      ...(values['client-ip'] ? { clientIp: values['client-ip'] as string } : {}),
+      ...(values.platform ? { optPlatform: values.platform as string } : {}),
+    })
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
+    io.err(`Could not reach ${url}${cause || `: ${String(error)}`}`)
+    return 1
+  }
+  if (result.answer === null) {
+    io.out(`HTTP ${result.status}, not a JSON answer: ${result.text.slice(0, 200)}`)
+  } else {
+    const { ActionStatus, ErrorCode, ErrorInfo } = result.answer
+    io.out(`HTTP ${result.status} ActionStatus=${String(ActionStatus)} ErrorCode=${String(ErrorCode)} ErrorInfo=${JSON.stringify(ErrorInfo)}`)
+  }
+  io.out(result.ok ? 'IM would count this callback a success.' : 'IM would count this callback a failure.')
+  return result.ok ? 0 : 1
+}
+
+async function replay(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const store = await openStore(loadDatabaseUrl(io.env))
+  try {
+    const report = await replayRejected(store, { dryRun: values['dry-run'] === true })
+    if (values.json) {
+      io.out(JSON.stringify(report, null, 2))
+      return 0
+    }
+    for (const c of report.changed) io.out(`event ${c.eventId} ${c.command}: rejected -> ${c.to}${values['dry-run'] ? ' (dry run)' : ''}`)
+    for (const c of report.stillRejected) io.out(`event ${c.eventId} ${c.command}: still rejected: ${c.reason}`)
+    io.out(`${report.examined} rejected event(s) examined: ${report.changed.length} changed, ${report.stillRejected.length} still rejected.`)
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+async function migrate(_values: unknown, io: CliIo): Promise<number> {
+  const url = loadDatabaseUrl(io.env)
+  const target = describeDatabaseUrl(url)
+  const applied: string[] = []
+  const store = await openStore(url, { onMigrated: (names) => applied.push(...names) })
+  await store.close()
+  const where = target.kind === 'sqlite' ? `SQLite ${target.path}` : 'PostgreSQL'
+  io.out(applied.length > 0 ? `${where}: applied ${applied.join(', ')}` : `${where}: already at the newest schema`)
+  return 0
+}
+
+const RUN = { send, replay, migrate } as const
+
+/**
+ * The `im-topic-sync` command line: returns the exit code (0 success, 1 failure, 2 usage error).
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['send', '--url', 'http://127.0.0.1:8080/callback'], { env: process.env, out: console.log, err: console.error })
+ * ```
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    ;(name === undefined ? io.err : io.out)(USAGE)
+    return name === undefined ? 2 : 0
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    io.err(`${BIN}: unknown command ${JSON.stringify(name)}\n\n${USAGE}`)
+    return 2
+  }
+  const spec = COMMANDS[name as keyof typeof COMMANDS]
+  try {
+    const { values } = parseArgs({ args: [...rest], options: spec.options, strict: true, allowPositionals: false })
+    if (values.help) {
+      io.out(spec.usage)
+      return 0
+    }
+    return await RUN[name as keyof typeof RUN](values as Record<string, string | boolean | undefined>, io)
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      io.err(`${BIN} ${name}: ${error.message}\nRun '${BIN} ${name} --help' for its options.`)
+      return 2
+    }
+    throw error
+  }
+}

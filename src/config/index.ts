@@ -1,0 +1,5 @@
+/**
+ * The service's configuration: the only module that knows the environment variables.
+ * @module
+ */
+export { ConfigError, DEFAULTS, loadConfig, loadDatabaseUrl, loadSendDefaults, type Config } from './load-config.ts'

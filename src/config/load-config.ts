@@ -1,0 +1,203 @@
+import { z } from 'zod'
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
+
+/**
+ * The defaults of the settings that have one, shared by {@link loadConfig} and by `createApp` in
+ * library mode.
+ *
+ * @example
+ * ```ts
+ * DEFAULTS.maxBodyBytes // 262144
+ * ```
+ */
+export const DEFAULTS = {
+  port: 8080,
+  host: '0.0.0.0',
+  requestTimeWindowSeconds: 60,
+  maxBodyBytes: 256 * 1024,
+  callbackDeadlineMs: 1500,
+  bodyTimeoutMs: 1000,
+  maxJsonDepth: 32,
+  maxJsonArrayLength: 10_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 1024,
+} as const
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback
+      const value = Number(raw)
+      if (!/^\d+$/.test(raw) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` })
+        return z.NEVER
+      }
+      return value
+    })
+
+const optionalSecret = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return undefined
+      if (raw.trim() !== raw) {
+        ctx.addIssue({ code: 'custom', message: `${name} has leading or trailing white space; remove it` })
+        return z.NEVER
+      }
+      return raw
+    })
+
+const Environment = z.object({
+  PORT: integer('PORT', 0, 65535, DEFAULTS.port),
+  HOST: z.string().optional().transform((raw) => raw || DEFAULTS.host),
+  IM_SDKAPPID: z
+    .string({ error: 'IM_SDKAPPID is required: the SDKAppID of your IM app, for example IM_SDKAPPID=1400000000' })
+    .regex(/^\d{1,20}$/, { error: 'IM_SDKAPPID must be the SDKAppID of your IM app: digits only, for example 1400000000' }),
+  IM_CALLBACK_TOKEN: optionalSecret('IM_CALLBACK_TOKEN'),
+  IM_CALLBACK_TOKEN_PREVIOUS: optionalSecret('IM_CALLBACK_TOKEN_PREVIOUS'),
+  IM_REQUEST_TIME_WINDOW: integer('IM_REQUEST_TIME_WINDOW', 1, 86_400, DEFAULTS.requestTimeWindowSeconds),
+  MAX_BODY_BYTES: integer('MAX_BODY_BYTES', 1024, 64 * 1024 * 1024, DEFAULTS.maxBodyBytes),
+  CALLBACK_DEADLINE_MS: integer('CALLBACK_DEADLINE_MS', 100, 60_000, DEFAULTS.callbackDeadlineMs),
+  BODY_TIMEOUT_MS: integer('BODY_TIMEOUT_MS', 50, 60_000, DEFAULTS.bodyTimeoutMs),
+  MAX_JSON_DEPTH: integer('MAX_JSON_DEPTH', 4, 1000, DEFAULTS.maxJsonDepth),
+  MAX_JSON_ARRAY_LENGTH: integer('MAX_JSON_ARRAY_LENGTH', 10, 10_000_000, DEFAULTS.maxJsonArrayLength),
+  MAX_HEADER_BYTES: integer('MAX_HEADER_BYTES', 1024, 1024 * 1024, DEFAULTS.maxHeaderBytes),
+  MAX_CONNECTIONS: integer('MAX_CONNECTIONS', 1, 1_000_000, DEFAULTS.maxConnections),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const level = (raw || 'info').toLowerCase()
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` })
+        return z.NEVER
+      }
+      return level as (typeof LOG_LEVELS)[number]
+    }),
+  DATABASE_URL: z.string().optional().transform((raw) => raw || undefined),
+  API_TOKEN: optionalSecret('API_TOKEN'),
+})
+
+/**
+ * The service's configuration, read once from the environment.
+ *
+ * @example
+ * ```ts
+ * const config: Config = loadConfig(process.env)
+ * ```
+ */
+export interface Config {
+  port: number
+  host: string
+  /** This app's SDKAppID: callbacks for any other are refused. */
+  sdkAppId: string
+  /** Tokens whose `Sign` is accepted, current first; empty when callback authentication is off. */
+  callbackTokens: string[]
+  requestTimeWindowSeconds: number
+  maxBodyBytes: number
+  /** How long a callback may take before it is answered 503 (below IM's 2 s timeout). */
+  callbackDeadlineMs: number
+  /** How long a client may take to send its body before it is cut off (408). */
+  bodyTimeoutMs: number
+  /** The deepest JSON nesting a callback body may have. */
+  maxJsonDepth: number
+  /** The longest array a callback body may hold. */
+  maxJsonArrayLength: number
+  /** The largest request head (Node entry; 431 above it). */
+  maxHeaderBytes: number
+  /** The most connections open at once (Node entry; more are closed at once). */
+  maxConnections: number
+  logLevel: (typeof LOG_LEVELS)[number]
+  /** Unset: the embedded SQLite database in ./data. */
+  databaseUrl: string | undefined
+  /** The read API's bearer token; unset, the read API refuses every request. */
+  apiToken: string | undefined
+}
+
+/**
+ * Thrown when the environment does not make a valid configuration; its message names every bad
+ * variable and what is wrong with it.
+ *
+ * @example
+ * ```ts
+ * try { loadConfig({}) } catch (error) { if (error instanceof ConfigError) console.error(error.message) }
+ * ```
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/**
+ * Reads the configuration from an environment (`process.env`, `Deno.env.toObject()`), once, at startup.
+ * The only place in the service that knows the variables' names.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ IM_SDKAPPID: '1400000000', IM_CALLBACK_TOKEN: 'secret' })
+ * config.port // 8080
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = Environment.safeParse(env)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `- ${issue.message}`)
+    throw new ConfigError(`The configuration is invalid:\n${problems.join('\n')}`)
+  }
+  const e = parsed.data
+  if (e.IM_CALLBACK_TOKEN_PREVIOUS !== undefined && e.IM_CALLBACK_TOKEN === undefined) {
+    throw new ConfigError(
+      'The configuration is invalid:\n- IM_CALLBACK_TOKEN_PREVIOUS is set but IM_CALLBACK_TOKEN is not; set the current token too',
+    )
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    sdkAppId: e.IM_SDKAPPID,
+    callbackTokens: [e.IM_CALLBACK_TOKEN, e.IM_CALLBACK_TOKEN_PREVIOUS].filter((t): t is string => t !== undefined),
+    requestTimeWindowSeconds: e.IM_REQUEST_TIME_WINDOW,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    callbackDeadlineMs: e.CALLBACK_DEADLINE_MS,
+    bodyTimeoutMs: e.BODY_TIMEOUT_MS,
+    maxJsonDepth: e.MAX_JSON_DEPTH,
+    maxJsonArrayLength: e.MAX_JSON_ARRAY_LENGTH,
+    maxHeaderBytes: e.MAX_HEADER_BYTES,
+    maxConnections: e.MAX_CONNECTIONS,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    apiToken: e.API_TOKEN,
+  }
+}
+
+/**
+ * The database URL alone, for commands that need nothing else (`migrate`, `replay`).
+ *
+ * @example
+ * ```ts
+ * loadDatabaseUrl(process.env) // undefined: the embedded SQLite database
+ * ```
+ */
+export function loadDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
+  return env.DATABASE_URL || undefined
+}
+
+/**
+ * Defaults for `send` from the environment the service itself uses, so that `send` signs as the
+ * service expects without repeating them.
+ *
+ * @example
+ * ```ts
+ * loadSendDefaults(process.env) // { sdkAppId: '1400000000', token: 'secret', port: 8080 }
+ * ```
+ */
+export function loadSendDefaults(env: Record<string, string | undefined>): { sdkAppId?: string; token?: string; port: number } {
+  const port = Number(env.PORT)
+  return {
+    ...(env.IM_SDKAPPID ? { sdkAppId: env.IM_SDKAPPID } : {}),
+    ...(env.IM_CALLBACK_TOKEN ? { token: env.IM_CALLBACK_TOKEN } : {}),
+    port: Number.isInteger(port) && port > 0 ? port : DEFAULTS.port,
+  }
+}

@@ -1,0 +1,162 @@
+import { z } from '@hono/zod-openapi'
+import { UserDefinedData } from './callback-bodies.ts'
+
+const dateTime = z.string().openapi({ format: 'date-time' })
+
+/**
+ * A synced topic, under the callback's own field names.
+ *
+ * @example
+ * ```ts
+ * const topic: Topic = await client.GET('/topics/{TopicId}', ...)
+ * ```
+ */
+export const Topic = z
+  .object({
+    GroupId: z.string(),
+    TopicId: z.string(),
+    Name: z.string(),
+    Type: z.string(),
+    Owner_Account: z.string(),
+    Operator_Account: z.string(),
+    UserDefinedDataList: z.array(UserDefinedData).nullable(),
+    ClientIP: z.string().nullable(),
+    OptPlatform: z.string().nullable(),
+    ReceivedAt: dateTime,
+    DeletedAt: dateTime.nullable(),
+  })
+  .openapi('Topic')
+
+/** A synced topic. */
+export type Topic = z.infer<typeof Topic>
+
+/**
+ * One page of topics.
+ *
+ * @example
+ * ```ts
+ * const page: TopicPage = { items: [], nextCursor: null }
+ * ```
+ */
+export const TopicPage = z.object({ items: z.array(Topic), nextCursor: z.string().nullable() }).openapi('TopicPage')
+
+/** One page of topics. */
+export type TopicPage = z.infer<typeof TopicPage>
+
+/**
+ * What the service did with a callback.
+ *
+ * @example
+ * ```ts
+ * EventOutcome.parse('stored')
+ * ```
+ */
+export const EventOutcome = z.enum(['stored', 'duplicate', 'ignored', 'rejected']).openapi('EventOutcome')
+
+/** What the service did with a callback. */
+export type EventOutcome = z.infer<typeof EventOutcome>
+
+/**
+ * One logged callback.
+ *
+ * @example
+ * ```ts
+ * const event: CallbackEvent = page.items[0]
+ * ```
+ */
+export const CallbackEvent = z
+  .object({
+    EventId: z.number().int(),
+    ReceivedAt: dateTime,
+    CallbackCommand: z.string(),
+    Query: z.record(z.string(), z.string()),
+    Body: z.string(),
+    Outcome: EventOutcome,
+    Reason: z.string().nullable(),
+  })
+  .openapi('CallbackEvent')
+
+/** One logged callback. */
+export type CallbackEvent = z.infer<typeof CallbackEvent>
+
+/**
+ * One page of events.
+ *
+ * @example
+ * ```ts
+ * const page: CallbackEventPage = { items: [], nextCursor: null }
+ * ```
+ */
+export const CallbackEventPage = z
+  .object({ items: z.array(CallbackEvent), nextCursor: z.string().nullable() })
+  .openapi('CallbackEventPage')
+
+/** One page of events. */
+export type CallbackEventPage = z.infer<typeof CallbackEventPage>
+
+const limit = z.coerce
+  .number({ error: 'limit must be an integer from 1 to 500' })
+  .int({ error: 'limit must be an integer from 1 to 500' })
+  .min(1, { error: 'limit must be an integer from 1 to 500' })
+  .max(500, { error: 'limit must be an integer from 1 to 500' })
+  .default(100)
+  .openapi({ param: { name: 'limit', in: 'query' } })
+
+const cursor = z.string().optional()
+
+/**
+ * The query of `GET /topics`.
+ *
+ * @example
+ * ```ts
+ * ListTopicsQuery.parse({ limit: '10' }) // { limit: 10 }
+ * ```
+ */
+export const ListTopicsQuery = z.object({ GroupId: z.string().optional(), limit, cursor })
+
+/**
+ * The query of `GET /events`.
+ *
+ * @example
+ * ```ts
+ * ListEventsQuery.parse({ outcome: 'rejected' })
+ * ```
+ */
+export const ListEventsQuery = z.object({
+  command: z.string().optional(),
+  outcome: EventOutcome.optional(),
+  limit,
+  cursor,
+})
+
+/**
+ * The path of `GET /topics/{TopicId}`.
+ *
+ * @example
+ * ```ts
+ * TopicParams.parse({ TopicId: '@TGS#_x' })
+ * ```
+ */
+export const TopicParams = z.object({ TopicId: z.string() })
+
+/**
+ * The answer of `GET /healthz`.
+ *
+ * @example
+ * ```ts
+ * Health.parse({ status: 'ok' })
+ * ```
+ */
+export const Health = z.object({ status: z.enum(['ok']) }).openapi('Health')
+
+/**
+ * The answer of `GET /readyz`.
+ *
+ * @example
+ * ```ts
+ * Readiness.parse({ status: 'ready', store: 'sqlite' })
+ * ```
+ */
+export const Readiness = z
+  .object({ status: z.enum(['ready', 'unavailable']), store: z.enum(['sqlite', 'postgres']) })
+  .openapi('Readiness')

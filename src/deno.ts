@@ -1,0 +1,36 @@
+/**
+ * The Deno entry: `deno task start` or `npm run start:deno`. Serves the same app with Deno.serve and
+ * stops gracefully on SIGTERM and SIGINT.
+ * @module
+ */
+import { boot, logStartup } from './boot.ts'
+import { ConfigError } from './config/index.ts'
+import { describeError } from './log/index.ts'
+
+async function main(): Promise<void> {
+  const booted = await boot(Deno.env.toObject())
+  const { app, config, store, log } = booted
+  // The startup line is written once the signal listeners are in place, so that whoever waits for it
+  // can stop the service at once.
+  const server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, app.fetch)
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info('stopping', { signal })
+    await server.shutdown()
+    await store.close()
+    log.info('stopped', { signal })
+    log.flush()
+    Deno.exit(0)
+  }
+  Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'))
+  Deno.addSignalListener('SIGINT', () => void stop('SIGINT'))
+  logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port)
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message)
+  else console.error(JSON.stringify({ level: 'error', msg: 'startup failed', ...describeError(error) }))
+  Deno.exit(1)
+})

@@ -1,0 +1,39 @@
+import type { Context } from 'hono'
+import { OK_ANSWER_JSON } from '../contract/answer.ts'
+import { Refusal, refusalAnswer } from '../contract/refusal.ts'
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
+const CLOSING_HEADERS = { ...JSON_HEADERS, connection: 'close' }
+
+/**
+ * IM's success answer, `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`, with status 200.
+ *
+ * @example
+ * ```ts
+ * return answerOk()
+ * ```
+ */
+export function answerOk(): Response {
+  return new Response(OK_ANSWER_JSON, { status: 200, headers: JSON_HEADERS })
+}
+
+/**
+ * The FAIL answer for a refusal, with its documented status and ErrorCode.
+ *
+ * @example
+ * ```ts
+ * return answerRefusal(new Refusal('NOT_FOUND', 'No topic with TopicId "x"'))
+ * ```
+ */
+export function answerRefusal(refusal: Refusal): Response {
+  const { status, body } = refusalAnswer(refusal)
+  // A body that is too large or too slow was not read to its end: close the connection rather than
+  // leave the rest of it on a keep-alive socket.
+  const unread = refusal.kind === 'BODY_TOO_LARGE' || refusal.kind === 'BODY_TIMEOUT'
+  return new Response(body, { status, headers: unread ? CLOSING_HEADERS : JSON_HEADERS })
+}
+
+/** The FAIL answer in a Hono context, typed for the routes that declare it. */
+export function failJson<S extends Refusal['status']>(c: Context, refusal: Refusal & { status: S }) {
+  return c.json({ ActionStatus: 'FAIL' as const, ErrorCode: refusal.code, ErrorInfo: refusal.message }, refusal.status as S)
+}

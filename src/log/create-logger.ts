@@ -1,0 +1,110 @@
+/**
+ * How much the service logs; `silent` logs nothing.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = 'warn'
+ * ```
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+
+/** Fields of one log line. Never a token, a `Sign` or a body at info level. */
+export type LogFields = Record<string, unknown>
+
+/**
+ * A structured logger: one JSON object per line.
+ *
+ * @example
+ * ```ts
+ * const log: Logger = createLogger({ level: 'info' })
+ * log.info('started', { port: 8080 })
+ * ```
+ */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void
+  info(msg: string, fields?: LogFields): void
+  warn(msg: string, fields?: LogFields): void
+  error(msg: string, fields?: LogFields): void
+  /** Writes out whatever is buffered; call it before the process exits. */
+  flush(): void
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+
+/**
+ * Standard output, written once per turn of the event loop rather than once per line: at thousands of
+ * callbacks a second, one write system call per line costs more than the line. Whatever is buffered
+ * is written before the process exits.
+ *
+ * @example
+ * ```ts
+ * const out = bufferedStdout()
+ * createLogger({ write: out.write, flush: out.flush })
+ * ```
+ */
+export function bufferedStdout(): { write: (line: string) => void; flush: () => void } {
+  let lines: string[] = []
+  const flush = () => {
+    if (lines.length === 0) return
+    const text = lines.join('\n') + '\n'
+    lines = []
+    process.stdout.write(text)
+  }
+  process.once('exit', flush)
+  return {
+    write: (line) => {
+      if (lines.push(line) === 1) setImmediate(flush)
+    },
+    flush,
+  }
+}
+
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = []
+ * createLogger({ level: 'debug', write: (line) => lines.push(line) })
+ * ```
+ */
+export interface LoggerOptions {
+  level?: LogLevel
+  /** Where each line goes; standard output, buffered per turn of the event loop, by default. */
+  write?: (line: string) => void
+  /** Writes out what `write` buffered. */
+  flush?: () => void
+  /** The clock, for the `time` field. */
+  now?: () => number
+}
+
+/** An Error as log fields: name, message and the chain of causes, without a stack. */
+export function describeError(error: unknown): LogFields {
+  if (!(error instanceof Error)) return { error: String(error) }
+  const fields: LogFields = { error: `${error.name}: ${error.message}` }
+  if (error.cause !== undefined) fields.cause = describeError(error.cause).error
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' || typeof code === 'number') fields.code = code
+  return fields
+}
+
+/**
+ * Makes a logger that writes one JSON line per call, at or above `level`.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger({ level: 'info' })
+ * log.info('callback', { command: 'Group.CallbackAfterCreateTopic', outcome: 'stored', ms: 1.2 })
+ * ```
+ */
+export function createLogger({ level = 'info', write, flush, now = Date.now }: LoggerOptions = {}): Logger {
+  if (write === undefined) ({ write, flush } = bufferedStdout())
+  const out = write
+  const threshold = RANK[level]
+  const at = (lvl: Exclude<LogLevel, 'silent'>) =>
+    RANK[lvl] < threshold
+      ? () => {}
+      : (msg: string, fields?: LogFields) =>
+          out(JSON.stringify({ time: new Date(now()).toISOString(), level: lvl, msg, ...fields }))
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush: () => flush?.() }
+}

@@ -1,0 +1,107 @@
+/** What the service counts; rendered as Prometheus text at `GET /metrics`. */
+export interface Metrics {
+  /** One callback answered: its command (authenticated callbacks only), outcome and duration. */
+  callback(command: string | undefined, outcome: string, seconds: number): void
+  /** One refusal, by its kind (`sign_mismatch`, `body_invalid`, …). */
+  refusal(reason: string): void
+  /** One store transaction committed, with how many callbacks it held. */
+  commit(batchSize: number, seconds: number): void
+  /** One store transaction that failed. */
+  commitFailure(): void
+  /** The Prometheus text exposition (version 0.0.4). */
+  render(): string
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2]
+const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 256]
+/** Command names come from the request: past this many distinct ones, the rest count as "other". */
+const MAX_COMMANDS = 64
+
+class Histogram {
+  readonly buckets: readonly number[]
+  readonly counts: number[]
+  sum = 0
+  total = 0
+  constructor(buckets: readonly number[]) {
+    this.buckets = buckets
+    this.counts = buckets.map(() => 0)
+  }
+  observe(value: number): void {
+    this.sum += value
+    this.total++
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) this.counts[i]!++
+  }
+  render(name: string, help: string): string[] {
+    return [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} histogram`,
+      ...this.buckets.map((le, i) => `${name}_bucket{le="${le}"} ${this.counts[i]}`),
+      `${name}_bucket{le="+Inf"} ${this.total}`,
+      `${name}_sum ${this.sum}`,
+      `${name}_count ${this.total}`,
+    ]
+  }
+}
+
+const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+
+function counterLines(name: string, help: string, values: Map<string, number>, labels: (key: string) => string): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...[...values].map(([key, n]) => `${name}{${labels(key)}} ${n}`)]
+}
+
+/**
+ * Makes the service's metrics: callbacks by command and outcome, a latency histogram, store commit
+ * batch sizes and failures, and refusals by reason. Label values are bounded, so that hostile input
+ * cannot grow them without end.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics()
+ * metrics.callback('Group.CallbackAfterCreateTopic', 'stored', 0.0012)
+ * metrics.render() // '# HELP im_callbacks_total …'
+ * ```
+ */
+export function createMetrics(): Metrics {
+  const callbacks = new Map<string, number>()
+  const commands = new Set<string>()
+  const refusals = new Map<string, number>()
+  const latency = new Histogram(LATENCY_BUCKETS)
+  const batches = new Histogram(BATCH_BUCKETS)
+  const commitSeconds = new Histogram(LATENCY_BUCKETS)
+  let commitFailures = 0
+  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
+
+  return {
+    callback(command, outcome, seconds) {
+      let name = command ?? ''
+      if (name !== '' && !commands.has(name)) {
+        if (commands.size >= MAX_COMMANDS) name = 'other'
+        else commands.add(name)
+      }
+      bump(callbacks, `${name}\u0000${outcome}`)
+      latency.observe(seconds)
+    },
+    refusal: (reason) => void bump(refusals, reason),
+    commit(batchSize, seconds) {
+      batches.observe(batchSize)
+      commitSeconds.observe(seconds)
+    },
+    commitFailure: () => void commitFailures++,
+    render() {
+      return [
+        ...counterLines('im_callbacks_total', 'Callbacks answered, by CallbackCommand and outcome.', callbacks, (key) => {
+          const [command, outcome] = key.split('\u0000') as [string, string]
+          return `command="${escape(command)}",outcome="${escape(outcome)}"`
+        }),
+        ...latency.render('im_callback_duration_seconds', 'Time from arrival to answer of a callback.'),
+        ...counterLines('im_refusals_total', 'Requests refused, by reason.', refusals, (reason) => `reason="${escape(reason)}"`),
+        ...batches.render('im_store_commit_batch_size', 'Callbacks per store transaction (group commit).'),
+        ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),
+        '# HELP im_store_commit_failures_total Store transactions that failed.',
+        '# TYPE im_store_commit_failures_total counter',
+        `im_store_commit_failures_total ${commitFailures}`,
+        '',
+      ].join('\n')
+    },
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * Prometheus metrics, with no dependencies.
+ * @module
+ */
+export { createMetrics, type Metrics } from './create-metrics.ts'

@@ -1,0 +1,48 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import { Health, Readiness } from '../contract/read-api.ts'
+import { withDeadline } from '../http/with-deadline.ts'
+import type { Logger } from '../log/index.ts'
+import { describeError } from '../log/index.ts'
+import type { Store } from '../store/types.ts'
+
+/** `GET /healthz`. */
+export const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  operationId: 'getHealth',
+  tags: ['Operations'],
+  responses: { 200: { description: 'The process is up.', content: { 'application/json': { schema: Health } } } },
+})
+
+/** `GET /readyz`. */
+export const readinessRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  operationId: 'getReadiness',
+  tags: ['Operations'],
+  responses: {
+    200: { description: 'Ready.', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'The database does not answer.', content: { 'application/json': { schema: Readiness } } },
+  },
+})
+
+/**
+ * Registers `/healthz` (the process is up) and `/readyz` (the database answers within a second).
+ *
+ * @example
+ * ```ts
+ * registerHealth(app, { store, log })
+ * ```
+ */
+export function registerHealth(app: OpenAPIHono<any>, { store, log }: { store: Store; log: Logger }): void {
+  app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
+  app.openapi(readinessRoute, async (c) => {
+    try {
+      await withDeadline(store.ping(), 1000)
+      return c.json({ status: 'ready' as const, store: store.kind }, 200)
+    } catch (error) {
+      log.warn('not ready', { store: store.kind, ...describeError(error) })
+      return c.json({ status: 'unavailable' as const, store: store.kind }, 503)
+    }
+  })
+}

@@ -1,0 +1,9 @@
+/**
+ * Durable storage of callbacks: SQLite (embedded default) and PostgreSQL behind one {@link Store}.
+ * @module
+ */
+export type { Effect, NewTopic, Page, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
+export { StoreError } from './store-error.ts'
+export { DEFAULT_SQLITE_PATH, describeDatabaseUrl, openStore } from './open-store.ts'
+export { openSqliteStore } from './sqlite.ts'
+export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'

@@ -1,0 +1,45 @@
+import type { CallbackEvent, Topic } from '../contract/read-api.ts'
+import type { Selectable } from 'kysely'
+import type { CallbackEventsTable, TopicsTable } from './schema.ts'
+
+/** SQLite keeps times as RFC 3339 text, PostgreSQL as timestamptz (a Date through the driver). */
+export function toIso(value: string | Date): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString()
+}
+
+const utf8 = new TextDecoder()
+
+/** libsql returns a BLOB as an ArrayBuffer, pg a bytea as a Buffer: both become a Uint8Array. */
+export function toBytes(value: Uint8Array | ArrayBuffer): Uint8Array {
+  return value instanceof Uint8Array ? value : new Uint8Array(value)
+}
+
+/** A `topics` row under the callback's own field names. */
+export function topicFromRow(row: Selectable<TopicsTable>): Topic {
+  return {
+    GroupId: row.group_id,
+    TopicId: row.topic_id,
+    Name: row.name,
+    Type: row.type,
+    Owner_Account: row.owner_account,
+    Operator_Account: row.operator_account,
+    UserDefinedDataList: row.user_defined_data === null ? null : JSON.parse(row.user_defined_data),
+    ClientIP: row.client_ip,
+    OptPlatform: row.opt_platform,
+    ReceivedAt: toIso(row.received_at),
+    DeletedAt: row.deleted_at === null ? null : toIso(row.deleted_at),
+  }
+}
+
+/** A `callback_events` row as the read API shows it. */
+export function eventFromRow(row: Selectable<CallbackEventsTable>): CallbackEvent {
+  return {
+    EventId: Number(row.id),
+    ReceivedAt: toIso(row.received_at),
+    CallbackCommand: row.command,
+    Query: JSON.parse(row.query),
+    Body: utf8.decode(toBytes(row.body)),
+    Outcome: row.outcome,
+    Reason: row.reason,
+  }
+}

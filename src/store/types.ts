@@ -1,0 +1,107 @@
+import type { CallbackEvent, EventOutcome, Topic } from '../contract/read-api.ts'
+
+/**
+ * Which database a store writes to.
+ *
+ * @example
+ * ```ts
+ * const kind: StoreKind = store.kind // 'sqlite' or 'postgres'
+ * ```
+ */
+export type StoreKind = 'sqlite' | 'postgres'
+
+/**
+ * The fields of a topic that come from the callback and its URL.
+ *
+ * @example
+ * ```ts
+ * onTopicCreated: ({ topic }: { topic: NewTopic }) => console.log(topic.GroupId, topic.Name)
+ * ```
+ */
+export interface NewTopic {
+  GroupId: string
+  TopicId: string
+  Name: string
+  Type: string
+  Owner_Account: string
+  Operator_Account: string
+  UserDefinedDataList: Array<{ Key: string; Value: string }> | null
+  ClientIP: string | null
+  OptPlatform: string | null
+}
+
+/**
+ * What a callback asks the store to do, decided by its command's handler.
+ *
+ * @example
+ * ```ts
+ * const effect: Effect = { kind: 'destroyTopics', groupId: '@TGS#1', topicIds: ['@TGS#1@TOPIC#_a'] }
+ * ```
+ */
+export type Effect =
+  | { kind: 'createTopic'; topic: NewTopic }
+  | { kind: 'destroyTopics'; groupId: string; topicIds: readonly string[] }
+  | { kind: 'ignore' }
+  | { kind: 'reject'; reason: string }
+
+/** One authenticated callback as received, for the event log. */
+export interface ReceivedCallback {
+  /** When it was received, in milliseconds since the epoch. */
+  receivedAt: number
+  /** The URL's `CallbackCommand` (empty when it was missing). */
+  command: string
+  /** The query parameters, except `Sign`. */
+  query: Record<string, string>
+  /** The raw body, exactly as received. */
+  body: Uint8Array
+}
+
+/** A page of rows and the position after its last row, or null on the last page. */
+export interface Page<T> {
+  items: T[]
+  next: number | null
+}
+
+/** A rejected event, for `replay`. */
+export interface StoredEvent extends ReceivedCallback {
+  id: number
+  outcome: EventOutcome
+  reason: string | null
+}
+
+/**
+ * Durable storage of callbacks. Every write commits before its promise resolves; implementations group
+ * writes that arrive together into one transaction.
+ *
+ * @example
+ * ```ts
+ * const outcome = await store.record(received, { kind: 'createTopic', topic })
+ * ```
+ */
+export interface Store {
+  readonly kind: StoreKind
+  /** Logs the callback and applies its effect in one transaction; resolves once committed. */
+  record(callback: ReceivedCallback, effect: Effect): Promise<EventOutcome>
+  /** Re-applies a rejected event with a new effect and updates its outcome, in one transaction. */
+  replay(eventId: number, effect: Effect, nowMs: number): Promise<EventOutcome>
+  getTopic(topicId: string): Promise<Topic | undefined>
+  listTopics(query: { groupId?: string | undefined; limit: number; after: number }): Promise<Page<Topic>>
+  listEvents(query: {
+    command?: string | undefined
+    outcome?: EventOutcome | undefined
+    limit: number
+    after: number
+  }): Promise<Page<CallbackEvent>>
+  /** The rejected events after `after`, oldest first, for `replay`. */
+  listRejected(after: number, limit: number): Promise<StoredEvent[]>
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>
+  /** Waits for pending writes, then closes the connections. */
+  close(): Promise<void>
+}
+
+/** Told how the store's transactions go (the service's metrics). */
+export interface StoreObserver {
+  commit(batchSize: number, seconds: number): void
+  commitFailure(): void
+}

@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { sign } from '../../src/verify/index.ts'
+import { API_TOKEN, SDKAPPID, TOKEN } from './app.ts'
+import { keepLogLine } from './log-sink.ts'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const DENO = `${ROOT}node_modules/.bin/deno`
+
+/** The real service in its own process, started the way users start it. */
+export interface RunningService {
+  url: string
+  logs: string[]
+  child: ChildProcess
+  exited: Promise<number | null>
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export interface StartOptions {
+  runtime?: 'node' | 'deno'
+  env?: Record<string, string | undefined>
+  cwd?: string
+}
+
+function command(runtime: 'node' | 'deno'): [string, string[]] {
+  return runtime === 'node'
+    ? [process.execPath, [`${ROOT}dist/src/node.js`]]
+    : [DENO, ['run', `--config=${ROOT}deno.json`, '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-ffi', '--allow-sys', `${ROOT}src/deno.ts`]]
+}
+
+/** Starts the service and resolves once it listens; rejects with its output if it exits first. */
+export function startService({ runtime = 'node', env = {}, cwd = ROOT }: StartOptions = {}): Promise<RunningService> {
+  const [bin, args] = command(runtime)
+  const child = spawn(bin, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const logs: string[] = []
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the service did not start within 30 s:\n${logs.join('\n')}`)), 30_000)
+    const onLine = (line: string) => {
+      logs.push(line)
+      keepLogLine(line)
+      if (!line.includes('"msg":"listening"')) return
+      clearTimeout(timer)
+      const { port } = JSON.parse(line) as { port: number }
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        logs,
+        child,
+        exited,
+        stop: async (signal = 'SIGTERM') => {
+          child.kill(signal)
+          return exited
+        },
+      })
+    }
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let buffered = ''
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk
+        const lines = buffered.split('\n')
+        buffered = lines.pop()!
+        lines.forEach(onLine)
+      })
+    }
+    void exited.then((code) => {
+      clearTimeout(timer)
+      reject(new Error(`the service exited with ${code} before it listened:\n${logs.join('\n')}`))
+    })
+  })
+}
+
+/** Runs the entry to its exit and returns its code and output (for startup failures). */
+export function runToExit({ runtime = 'node', env = {}, cwd = ROOT }: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+  const [bin, args] = command(runtime)
+  const child = spawn(bin, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (c) => (output += c))
+  child.stderr.on('data', (c) => (output += c))
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
+}
+
+/** Posts a callback signed now, as IM does, and returns the HTTP status and IM's view of the answer. */
+export async function sendSigned(baseUrl: string, body: { CallbackCommand: string } & Record<string, unknown>) {
+  const time = Math.floor(Date.now() / 1000)
+  const query = new URLSearchParams({
+    SdkAppid: SDKAPPID,
+    CallbackCommand: body.CallbackCommand,
+    contenttype: 'json',
+    ClientIP: '127.0.0.1',
+    OptPlatform: 'RESTAPI',
+    RequestTime: String(time),
+    Sign: sign(TOKEN, time),
+  })
+  const res = await fetch(`${baseUrl}/callback?${query}`, { method: 'POST', body: JSON.stringify(body) })
+  return { status: res.status, answer: (await res.json()) as { ActionStatus: string; ErrorCode: number; ErrorInfo: string } }
+}
+
+/** Every topic ID the read API lists, through all its pages. */
+export async function allTopicIds(baseUrl: string): Promise<Set<string>> {
+  const ids = new Set<string>()
+  let cursor: string | null = null
+  do {
+    const res = await fetch(`${baseUrl}/topics?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    if (res.status !== 200) throw new Error(`GET /topics answered ${res.status}: ${await res.text()}`)
+    const page = (await res.json()) as { items: Array<{ TopicId: string }>; nextCursor: string | null }
+    for (const item of page.items) ids.add(item.TopicId)
+    cursor = page.nextCursor
+  } while (cursor !== null)
+  return ids
+}

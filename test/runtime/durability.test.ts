@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { topicBody } from '../fixtures/index.ts'
+import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
+import { allTopicIds, sendSigned, startService, type RunningService } from '../helpers/service.ts'
+
+const scratch = mkdtempSync(join(tmpdir(), 'imsync-durability-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/**
+ * Sends distinct topics from `workers` loops until `stopWhen` is true, and returns the TopicIds that
+ * were acknowledged with IM's OK. Errors (the process dying mid-request) are expected and not acknowledged.
+ */
+async function load(service: RunningService, { workers = 16, prefix = 'crash' }, stopWhen: (acked: number) => boolean) {
+  const acked: string[] = []
+  let next = 0
+  let done = false
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!done) {
+        const body = topicBody(`${prefix}-${next++}`)
+        try {
+          const { status, answer } = await sendSigned(service.url, body)
+          if (status === 200 && answer.ActionStatus === 'OK') acked.push(body.TopicId)
+        } catch {
+          done = true
+        }
+        if (stopWhen(acked.length)) done = true
+      }
+    }),
+  )
+  return acked
+}
+
+async function crashUnderLoad(databaseUrl: string) {
+  const first = await startService({ env: { DATABASE_URL: databaseUrl } })
+  let killed = false
+  const acked = await load(first, { prefix: 'crash' }, (n) => {
+    // SIGKILL with requests in flight: no graceful shutdown, no chance to flush anything.
+    if (n >= 300 && !killed) {
+      killed = true
+      first.child.kill('SIGKILL')
+    }
+    return false
+  })
+  expect(await first.exited).toBeNull()
+  expect(acked.length).toBeGreaterThanOrEqual(300)
+  const second = await startService({ env: { DATABASE_URL: databaseUrl } })
+  const stored = await allTopicIds(second.url)
+  await second.stop()
+  const lost = acked.filter((id) => !stored.has(id))
+  expect(lost).toEqual([])
+}
+
+describe('a crash under load (SIGKILL)', () => {
+  it('loses no acknowledged topic on SQLite', async () => {
+    await crashUnderLoad(`file:${join(scratch, 'crash.db')}`)
+  })
+
+  it.skipIf(!postgresAvailable)('loses no acknowledged topic on PostgreSQL (skipped only without a server)', async () => {
+    const db = await createThrowawayDatabase()
+    try {
+      await crashUnderLoad(db.url)
+    } finally {
+      await db.drop()
+    }
+  })
+})
+
+describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is reachable)', () => {
+  it('answers 503 and not ready while the database is down, and recovers by itself', async () => {
+    const db = await createThrowawayDatabase()
+    const service = await startService({ env: { DATABASE_URL: db.url } })
+    try {
+      expect((await sendSigned(service.url, topicBody('before'))).status).toBe(200)
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
+
+      await db.stop()
+      const during = await sendSigned(service.url, topicBody('during'))
+      expect(during.status).toBe(503)
+      expect(during.answer).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 5001 })
+      expect(during.answer.ErrorInfo).toBe('The database is unavailable; nothing was stored. IM may retry.')
+      const ready = await fetch(`${service.url}/readyz`)
+      expect(ready.status).toBe(503)
+      expect(await ready.json()).toEqual({ status: 'unavailable', store: 'postgres' })
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
+
+      await db.start()
+      let recovered = false
+      for (let i = 0; i < 50 && !recovered; i++) {
+        recovered = (await fetch(`${service.url}/readyz`)).status === 200
+        if (!recovered) await new Promise((r) => setTimeout(r, 200))
+      }
+      expect(recovered).toBe(true)
+      expect((await sendSigned(service.url, topicBody('after'))).status).toBe(200)
+      const ids = await allTopicIds(service.url)
+      expect([...ids].map((id) => id.split('_t').pop()).sort()).toEqual(['after', 'before'])
+      expect(await service.stop()).toBe(0)
+    } finally {
+      service.child.kill('SIGKILL')
+      await db.drop()
+    }
+  })
+
+  it('stores each topic once when two replicas share the database and both get every delivery', async () => {
+    const db = await createThrowawayDatabase()
+    const [a, b] = await Promise.all([startService({ env: { DATABASE_URL: db.url } }), startService({ env: { DATABASE_URL: db.url } })])
+    try {
+      const topics = Array.from({ length: 30 }, (_, n) => topicBody(`replica-${n}`))
+      const deliveries = topics.flatMap((body) => [a, b, a, b, a, b].map((service) => sendSigned(service.url, body)))
+      const answers = await Promise.all(deliveries)
+      expect(answers.every((r) => r.status === 200 && r.answer.ActionStatus === 'OK')).toBe(true)
+      expect((await allTopicIds(a.url)).size).toBe(30)
+      const events = await fetch(`${b.url}/events?limit=500`, { headers: { authorization: 'Bearer test-api-token' } })
+      const outcomes = ((await events.json()) as { items: Array<{ Outcome: string }> }).items.map((e) => e.Outcome)
+      expect(outcomes.filter((o) => o === 'stored')).toHaveLength(30)
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(150)
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+      await db.drop()
+    }
+  })
+})

@@ -1,0 +1,209 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Effect, NewTopic, ReceivedCallback, Store } from '../../src/store/index.ts'
+
+/** A fresh, empty database that the suite can open (and reopen) stores on. */
+export interface TestDatabase {
+  open(): Promise<Store>
+  drop(): Promise<void>
+}
+
+const T0 = Date.UTC(2026, 10, 22, 8, 0, 0)
+let clock = T0
+
+function received(command = 'Group.CallbackAfterCreateTopic', body: string | Uint8Array = '{}'): ReceivedCallback {
+  return {
+    receivedAt: (clock += 1000),
+    command,
+    query: { SdkAppid: '1400000000', CallbackCommand: command, ClientIP: '10.0.0.1' },
+    body: typeof body === 'string' ? new TextEncoder().encode(body) : body,
+  }
+}
+
+function topic(n: number, overrides: Partial<NewTopic> = {}): NewTopic {
+  return {
+    GroupId: n % 2 === 0 ? '@TGS#even' : '@TGS#odd',
+    TopicId: `@TGS#_@TGS#g@TOPIC#_${n}`,
+    Name: `topic ${n}`,
+    Type: 'Community',
+    Owner_Account: 'leckie',
+    Operator_Account: 'group_root',
+    UserDefinedDataList: [
+      { Key: 'z', Value: 'last alphabetically, first in order' },
+      { Key: 'a', Value: 'then this' },
+      { Key: 'm', Value: '' },
+    ],
+    ClientIP: '10.0.0.1',
+    OptPlatform: 'iOS',
+    ...overrides,
+  }
+}
+
+const create = (n: number, overrides?: Partial<NewTopic>): Effect => ({ kind: 'createTopic', topic: topic(n, overrides) })
+
+/**
+ * The behaviour every {@link Store} must have, run against each implementation on a real database.
+ */
+export function runStoreContract(kind: string, newDatabase: () => Promise<TestDatabase>): void {
+  describe(`the ${kind} store`, () => {
+    let database: TestDatabase
+    let store: Store
+
+    beforeEach(async () => {
+      clock = T0
+      database = await newDatabase()
+      store = await database.open()
+    })
+    afterEach(async () => {
+      await store.close().catch(() => {})
+      await database.drop()
+    })
+
+    it('stores a topic with every field, custom fields in order', async () => {
+      expect(await store.record(received(), create(1))).toBe('stored')
+      expect(await store.getTopic(topic(1).TopicId)).toEqual({
+        ...topic(1),
+        ReceivedAt: '2026-11-22T08:00:01.000Z',
+        DeletedAt: null,
+      })
+    })
+
+    it('keeps a topic without custom fields with the list as null', async () => {
+      await store.record(received(), create(1, { UserDefinedDataList: null, ClientIP: null, OptPlatform: null }))
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ UserDefinedDataList: null, ClientIP: null, OptPlatform: null })
+    })
+
+    it('lets the first delivery win and calls the next a duplicate', async () => {
+      expect(await store.record(received(), create(1))).toBe('stored')
+      expect(await store.record(received(), create(1, { Name: 'second' }))).toBe('duplicate')
+      expect((await store.getTopic(topic(1).TopicId))?.Name).toBe('topic 1')
+    })
+
+    it('stores one row for 50 concurrent deliveries of one topic', async () => {
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.record(received(), create(7))))
+      expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1)
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(49)
+      expect((await store.listTopics({ limit: 500, after: 0 })).items).toHaveLength(1)
+    })
+
+    it('stores one row when two stores on the same database race', async () => {
+      const other = await database.open()
+      try {
+        const outcomes = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? store : other).record(received(), create(i % 10))),
+        )
+        expect(outcomes.filter((o) => o === 'stored')).toHaveLength(10)
+        expect((await store.listTopics({ limit: 500, after: 0 })).items).toHaveLength(10)
+      } finally {
+        await other.close()
+      }
+    })
+
+    it('marks destroyed topics deleted, keeps the rows, and calls a repeat a duplicate', async () => {
+      await store.record(received(), create(1))
+      await store.record(received(), create(2))
+      const destroy: Effect = { kind: 'destroyTopics', groupId: 'g', topicIds: [topic(1).TopicId, topic(2).TopicId] }
+      expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('stored')
+      const one = await store.getTopic(topic(1).TopicId)
+      expect(one?.DeletedAt).toBe('2026-11-22T08:00:03.000Z')
+      expect(one?.Name).toBe('topic 1')
+      expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('duplicate')
+      expect((await store.getTopic(topic(1).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:03.000Z')
+    })
+
+    it('ignores the destruction of topics it never stored, and says so', async () => {
+      const destroy: Effect = { kind: 'destroyTopics', groupId: 'g', topicIds: ['unknown'] }
+      expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('ignored')
+      const [event] = (await store.listEvents({ limit: 10, after: 0 })).items
+      expect(event?.Reason).toBe('none of the topics in TopicIdList is known')
+    })
+
+    it('logs every callback with its outcome, query and raw body', async () => {
+      const raw = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d]) // {"a":1}
+      await store.record(received('Group.CallbackAfterCreateTopic', raw), create(1))
+      await store.record(received('Group.CallbackBeforeCreateTopic'), { kind: 'ignore' })
+      await store.record(received('Group.CallbackAfterCreateTopic', 'nope'), { kind: 'reject', reason: 'The body is not valid JSON' })
+      const { items, next } = await store.listEvents({ limit: 10, after: 0 })
+      expect(next).toBeNull()
+      expect(items.map((e) => [e.CallbackCommand, e.Outcome, e.Reason, e.Body])).toEqual([
+        ['Group.CallbackAfterCreateTopic', 'stored', null, '{"a":1}'],
+        ['Group.CallbackBeforeCreateTopic', 'ignored', null, '{}'],
+        ['Group.CallbackAfterCreateTopic', 'rejected', 'The body is not valid JSON', 'nope'],
+      ])
+      expect(items[0]).toMatchObject({ ReceivedAt: '2026-11-22T08:00:01.000Z', Query: { ClientIP: '10.0.0.1' } })
+      expect(items.map((e) => e.EventId)).toEqual([...items.map((e) => e.EventId)].sort((a, b) => a - b))
+    })
+
+    it('keeps a raw body byte for byte, even bytes that are not UTF-8', async () => {
+      const raw = new Uint8Array([0xff, 0x00, 0xfe, 0x7b])
+      await store.record(received('X', raw), { kind: 'reject', reason: 'The body is not valid UTF-8' })
+      const [event] = await store.listRejected(0, 10)
+      expect(Array.from(event!.body)).toEqual([0xff, 0x00, 0xfe, 0x7b])
+    })
+
+    it('logs a command or reason holding U+0000 without failing', async () => {
+      const outcome = await store.record(received('Bad\u0000Command'), { kind: 'reject', reason: 'reason \u0000' })
+      expect(outcome).toBe('rejected')
+      expect((await store.listEvents({ limit: 10, after: 0 })).items[0]?.CallbackCommand).toBe('Bad\uFFFDCommand')
+    })
+
+    it('pages topics in a stable order, filtered by group', async () => {
+      for (let n = 1; n <= 7; n++) await store.record(received(), create(n))
+      const seen: string[] = []
+      let after = 0
+      for (;;) {
+        const page = await store.listTopics({ limit: 3, after })
+        seen.push(...page.items.map((t) => t.TopicId))
+        if (page.next === null) break
+        after = page.next
+      }
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => topic(n).TopicId))
+      const odd = await store.listTopics({ groupId: '@TGS#odd', limit: 10, after: 0 })
+      expect(odd.items.map((t) => t.Name)).toEqual(['topic 1', 'topic 3', 'topic 5', 'topic 7'])
+      expect(odd.next).toBeNull()
+    })
+
+    it('pages and filters events by command and outcome', async () => {
+      for (let n = 1; n <= 5; n++) await store.record(received(), create(n))
+      await store.record(received(), create(1))
+      await store.record(received('Group.CallbackAfterCreateGroup'), { kind: 'ignore' })
+      const first = await store.listEvents({ command: 'Group.CallbackAfterCreateTopic', limit: 4, after: 0 })
+      expect(first.items).toHaveLength(4)
+      expect(first.next).not.toBeNull()
+      const rest = await store.listEvents({ command: 'Group.CallbackAfterCreateTopic', limit: 4, after: first.next! })
+      expect(rest.items.map((e) => e.Outcome)).toEqual(['stored', 'duplicate'])
+      expect(rest.next).toBeNull()
+      const dup = await store.listEvents({ outcome: 'duplicate', limit: 10, after: 0 })
+      expect(dup.items).toHaveLength(1)
+      const ignored = await store.listEvents({ command: 'Group.CallbackAfterCreateGroup', outcome: 'ignored', limit: 10, after: 0 })
+      expect(ignored.items).toHaveLength(1)
+    })
+
+    it('replays a rejected event once: the effect applies and the outcome changes', async () => {
+      await store.record(received(), { kind: 'reject', reason: 'an old bug' })
+      const [event] = await store.listRejected(0, 10)
+      expect(await store.replay(event!.id, create(3), T0 + 60_000)).toBe('stored')
+      expect(await store.getTopic(topic(3).TopicId)).toMatchObject({ Name: 'topic 3', ReceivedAt: '2026-11-22T08:00:01.000Z' })
+      expect(await store.listRejected(0, 10)).toEqual([])
+      const [after] = (await store.listEvents({ limit: 10, after: 0 })).items
+      expect(after).toMatchObject({ Outcome: 'stored', Reason: null })
+      expect(await store.replay(event!.id, create(4), T0)).toBe('stored')
+      expect(await store.getTopic(topic(4).TopicId)).toBeUndefined()
+    })
+
+    it('finds nothing for an unknown topic', async () => {
+      expect(await store.getTopic('@TGS#_nope')).toBeUndefined()
+    })
+
+    it('commits writes still pending when it is closed', async () => {
+      const pending = Array.from({ length: 20 }, (_, n) => store.record(received(), create(n)))
+      await store.close()
+      expect(new Set(await Promise.all(pending))).toEqual(new Set(['stored']))
+      store = await database.open()
+      expect((await store.listTopics({ limit: 500, after: 0 })).items).toHaveLength(20)
+    })
+
+    it('answers a ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined()
+    })
+  })
+}
