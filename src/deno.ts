@@ -5,19 +5,25 @@
  */
 import { boot, logStartup } from './boot.ts'
 import { ConfigError } from './config/index.ts'
+import { trackInFlight } from './http/track-in-flight.ts'
 import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
   const { app, config, store, log } = booted
+  const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
-  const server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, app.fetch)
+  const server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, inFlight.fetch)
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
-    log.info('stopping', { signal })
+    log.info('stopping', { signal, inFlight: inFlight.count })
+    // Deno 2.9's shutdown() breaks the body of every request in flight (denoland/deno#36809): let them
+    // finish first. The app's own deadlines (BODY_TIMEOUT_MS, CALLBACK_DEADLINE_MS) bound the wait; the
+    // 10 s cap, as on Node, only guards against a handler that never returns.
+    if (!(await inFlight.idle(10_000))) log.warn('stopping with requests still in flight', { inFlight: inFlight.count })
     await server.shutdown()
     await store.close()
     log.info('stopped', { signal })

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { sign } from '../../src/verify/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from './app.ts'
@@ -15,6 +16,8 @@ export interface RunningService {
   exited: Promise<number | null>
   /** Sends a signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** Resolves once a log line contains `text`; rejects after 10 s. */
+  waitForLog(text: string): Promise<void>
 }
 
 export interface StartOptions {
@@ -56,6 +59,12 @@ export function startService({ runtime = 'node', env = {}, cwd = ROOT }: StartOp
           child.kill(signal)
           return exited
         },
+        waitForLog: async (text) => {
+          for (let waited = 0; !logs.some((l) => l.includes(text)); waited += 10) {
+            if (waited >= 10_000) throw new Error(`no log line with ${text} within 10 s:\n${logs.join('\n')}`)
+            await new Promise((r) => setTimeout(r, 10))
+          }
+        },
       })
     }
     for (const stream of [child.stdout!, child.stderr!]) {
@@ -84,8 +93,11 @@ export function runToExit({ runtime = 'node', env = {}, cwd = ROOT }: StartOptio
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
 }
 
-/** Posts a callback signed now, as IM does, and returns the HTTP status and IM's view of the answer. */
-export async function sendSigned(baseUrl: string, body: { CallbackCommand: string } & Record<string, unknown>) {
+type CallbackBody = { CallbackCommand: string } & Record<string, unknown>
+type Answer = { ActionStatus: string; ErrorCode: number; ErrorInfo: string }
+
+/** The callback URL for `body`, signed now, as IM signs it. */
+function signedCallbackUrl(baseUrl: string, body: CallbackBody): string {
   const time = Math.floor(Date.now() / 1000)
   const query = new URLSearchParams({
     SdkAppid: SDKAPPID,
@@ -96,8 +108,41 @@ export async function sendSigned(baseUrl: string, body: { CallbackCommand: strin
     RequestTime: String(time),
     Sign: sign(TOKEN, time),
   })
-  const res = await fetch(`${baseUrl}/callback?${query}`, { method: 'POST', body: JSON.stringify(body) })
-  return { status: res.status, answer: (await res.json()) as { ActionStatus: string; ErrorCode: number; ErrorInfo: string } }
+  return `${baseUrl}/callback?${query}`
+}
+
+/** Posts a callback signed now, as IM does, and returns the HTTP status and IM's view of the answer. */
+export async function sendSigned(baseUrl: string, body: CallbackBody) {
+  const res = await fetch(signedCallbackUrl(baseUrl, body), { method: 'POST', body: JSON.stringify(body) })
+  return { status: res.status, answer: (await res.json()) as Answer }
+}
+
+/**
+ * Starts a signed callback on a connection of its own and sends its head and the first half of its
+ * body, so that the service holds it in flight until `finish()` sends the rest.
+ */
+export async function startSigned(baseUrl: string, body: CallbackBody) {
+  const bytes = Buffer.from(JSON.stringify(body))
+  const req = request(signedCallbackUrl(baseUrl, body), { method: 'POST', agent: false, headers: { 'content-length': bytes.length } })
+  const answered = new Promise<{ status: number; answer: Answer }>((resolve, reject) => {
+    req.on('error', reject)
+    req.on('response', (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (chunk) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode!, answer: JSON.parse(text) as Answer }))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    req.once('error', reject)
+    req.write(bytes.subarray(0, bytes.length >> 1), (error) => (error ? reject(error) : resolve()))
+  })
+  return {
+    /** Sends the rest of the body and resolves with the answer. */
+    finish: () => {
+      req.end(bytes.subarray(bytes.length >> 1))
+      return answered
+    },
+  }
 }
 
 /** Every topic ID the read API lists, through all its pages. */
