@@ -78,6 +78,36 @@ const answerInvalidParameters: Hook<any, AppEnv, any, any> = (result, c) => {
   return refuse(c, new Refusal('PARAMETER_INVALID', problems.join('; ')))
 }
 
+/** What a secret that is not a non-empty string is, for the message. */
+function describeBadSecret(value: unknown): string {
+  if (value === '') return 'an empty string'
+  return value === undefined || value === null ? String(value) : `a ${typeof value}`
+}
+
+/**
+ * Library callers pass tokens straight from the environment, where an unset variable is `undefined`
+ * and `[process.env.X!]` would make the text "undefined" a valid token: refuse anything but non-empty
+ * strings, at construction.
+ */
+function checkSecrets(config: AppDeps['config']): void {
+  const tokens: unknown = config.callbackTokens ?? []
+  if (!Array.isArray(tokens)) {
+    throw new TypeError(`createApp: config.callbackTokens must be an array of tokens, got ${describeBadSecret(tokens)}`)
+  }
+  tokens.forEach((token: unknown, i) => {
+    if (typeof token !== 'string' || token === '') {
+      throw new TypeError(
+        `createApp: config.callbackTokens[${i}] is ${describeBadSecret(token)}; each token must be a non-empty string ` +
+          '(pass callbackTokens: [] to turn Sign checking off)',
+      )
+    }
+  })
+  const apiToken: unknown = config.apiToken
+  if (apiToken !== undefined && (typeof apiToken !== 'string' || apiToken === '')) {
+    throw new TypeError(`createApp: config.apiToken is ${describeBadSecret(apiToken)}; pass a non-empty string, or leave it out to close the read API`)
+  }
+}
+
 /**
  * Builds the service: `POST /callback`, the read API, health, the contract and its docs. Everything
  * it depends on comes in through `deps`; it reads no environment and opens nothing itself, so the same
@@ -100,6 +130,7 @@ export function createApp({
 }: AppDeps): OpenAPIHono<AppEnv> {
   if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
+  checkSecrets(given)
   const config: AppConfig = {
     callbackTokens: [],
     requestTimeWindowSeconds: DEFAULTS.requestTimeWindowSeconds,

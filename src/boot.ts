@@ -1,5 +1,5 @@
 import { createApp } from './app.ts'
-import { loadConfig, type Config } from './config/index.ts'
+import { ConfigError, loadConfig, type Config } from './config/index.ts'
 import { createLogger, describeError, type Logger } from './log/index.ts'
 import { openStore, type Store } from './store/index.ts'
 import { createMetrics } from './metrics/index.ts'
@@ -36,18 +36,37 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
 }
 
 /**
- * The one startup line: runtime, address, store, and whether `Sign` is enforced.
+ * The URL at which this machine reaches a service listening on `host`: a wildcard address is shown
+ * as the loopback one, which is the address that works from here.
  *
  * @example
  * ```ts
- * logStartup(booted, 'node 20.19.0', 8080)
+ * serviceUrl('0.0.0.0', 8080) // 'http://127.0.0.1:8080'
  * ```
  */
-export function logStartup({ config, store, log }: Booted, runtime: string, port: number): void {
+export function serviceUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
+}
+
+/**
+ * The startup line: runtime, the service's URL and its API reference's, the store, and whether `Sign`
+ * is enforced; then a warning for each thing left open or closed by a missing variable. On a terminal,
+ * also two lines for the person who just typed `npm start`.
+ *
+ * @example
+ * ```ts
+ * logStartup(booted, 'node 20.19.0', 8080, { terminal: process.stdout.isTTY === true })
+ * ```
+ */
+export function logStartup({ config, store, log }: Booted, runtime: string, port: number, { terminal = false } = {}): void {
+  const url = serviceUrl(config.host, port)
   log.info('listening', {
     runtime,
     host: config.host,
     port,
+    url,
+    docs: `${url}/docs`,
     store: store.kind,
     signEnforced: config.callbackTokens.length > 0,
     previousTokenAccepted: config.callbackTokens.length > 1,
@@ -56,4 +75,62 @@ export function logStartup({ config, store, log }: Booted, runtime: string, port
   if (config.callbackTokens.length === 0) {
     log.warn('IM_CALLBACK_TOKEN is not set: callbacks are checked by SdkAppid only, so anyone who knows it can post them')
   }
+  if (config.apiToken === undefined) {
+    log.warn('API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them')
+  }
+  if (terminal) {
+    log.flush()
+    console.error(`\nim-topic-sync is listening on ${url} (callbacks: POST ${url}/callback)\nAPI reference: ${url}/docs\n`)
+  }
+}
+
+/**
+ * Thrown when the service cannot start for a reason outside the configuration's values, such as a
+ * port in use; its message is the one line the entries print before exiting 1.
+ *
+ * @example
+ * ```ts
+ * throw new StartupError('Cannot listen on 127.0.0.1:8080: the address is already in use')
+ * ```
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError'
+}
+
+/**
+ * Turns a failed listen, as Node (`EADDRINUSE`) or Deno (`AddrInUse`) reports it, into a
+ * {@link StartupError} that says what to do about it.
+ *
+ * @example
+ * ```ts
+ * server.once('error', (error) => reject(listenError(error, config.host, config.port)))
+ * ```
+ */
+export function listenError(error: unknown, host: string, port: number): StartupError {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown }
+  const kind = String(code ?? name ?? '')
+  const why =
+    kind === 'EADDRINUSE' || kind === 'AddrInUse'
+      ? 'the address is already in use; stop what holds it, or set PORT to another port'
+      : kind === 'EACCES' || kind === 'PermissionDenied'
+        ? 'permission denied; ports below 1024 need privileges, so set PORT to 1024 or above'
+        : kind === 'EADDRNOTAVAIL' || kind === 'AddrNotAvailable'
+          ? 'HOST is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0'
+          : String(message ?? error)
+  return new StartupError(`Cannot listen on ${where}: ${why} (${kind || 'error'})`, { cause: error })
+}
+
+/**
+ * What the entries print when startup fails: the message alone for a bad configuration or a failed
+ * listen, which say what to do; a JSON error line for anything unexpected.
+ *
+ * @example
+ * ```ts
+ * main().catch((error) => { console.error(startupFailure(error)); process.exit(1) })
+ * ```
+ */
+export function startupFailure(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof StartupError) return error.message
+  return JSON.stringify({ level: 'error', msg: 'startup failed', ...describeError(error) })
 }

@@ -3,10 +3,8 @@
  * stops gracefully on SIGTERM and SIGINT.
  * @module
  */
-import { boot, logStartup } from './boot.ts'
-import { ConfigError } from './config/index.ts'
+import { boot, listenError, logStartup, startupFailure } from './boot.ts'
 import { trackInFlight } from './http/track-in-flight.ts'
-import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
@@ -14,7 +12,12 @@ async function main(): Promise<void> {
   const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
-  const server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, inFlight.fetch)
+  let server: Deno.HttpServer<Deno.NetAddr>
+  try {
+    server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => {} }, inFlight.fetch)
+  } catch (error) {
+    throw listenError(error, config.host, config.port)
+  }
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -32,11 +35,10 @@ async function main(): Promise<void> {
   }
   Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'))
   Deno.addSignalListener('SIGINT', () => void stop('SIGINT'))
-  logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port)
+  logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port, { terminal: Deno.stdout.isTerminal() })
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message)
-  else console.error(JSON.stringify({ level: 'error', msg: 'startup failed', ...describeError(error) }))
+  console.error(startupFailure(error))
   Deno.exit(1)
 })

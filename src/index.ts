@@ -7,9 +7,11 @@
  * import { Hono } from 'hono'
  * import { createApp, openStore } from 'im-topic-sync'
  *
+ * const token = process.env.IM_CALLBACK_TOKEN
+ * if (!token) throw new Error('Set IM_CALLBACK_TOKEN to the callback token of the IM console')
  * const store = await openStore(process.env.DATABASE_URL)
  * const im = createApp({
- *   config: { sdkAppId: '1400000000', callbackTokens: [process.env.IM_CALLBACK_TOKEN!] },
+ *   config: { sdkAppId: '1400000000', callbackTokens: [token] },
  *   store,
  *   onTopicCreated: async ({ topic }) => console.log('new topic', topic.TopicId),
  * })
@@ -24,6 +26,7 @@ export { sign, verifyCallback, type CallbackCredentials, type VerifyCallbackOpti
 export { sampleBody, sendCallback, type SendOptions, type SendResult } from './cli/send.ts'
 export { replayRejected, type ReplayChange, type ReplayReport } from './cli/replay.ts'
 export {
+  DatabaseUrlError,
   describeDatabaseUrl,
   openPostgresStore,
   openSqliteStore,

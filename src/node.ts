@@ -3,38 +3,42 @@
  * and SIGINT: it stops accepting, finishes what is in flight, commits pending writes, and exits 0.
  * @module
  */
-import { serve } from '@hono/node-server'
-import type { AddressInfo } from 'node:net'
-import { boot, logStartup } from './boot.ts'
-import { ConfigError } from './config/index.ts'
+import { serve, type ServerType } from '@hono/node-server'
+import type { Server } from 'node:http'
+import { boot, listenError, logStartup, startupFailure } from './boot.ts'
 import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
   const { app, config, store, log } = booted
-  const server = serve(
-    {
-      fetch: app.fetch,
-      port: config.port,
-      hostname: config.host,
-      serverOptions: {
-        maxHeaderSize: config.maxHeaderBytes,
-        // A backstop behind the app's own BODY_TIMEOUT_MS: a request still not received whole after
-        // this is cut off by Node itself.
-        headersTimeout: 10_000,
-        requestTimeout: 15_000,
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const listening: ServerType = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        serverOptions: {
+          maxHeaderSize: config.maxHeaderBytes,
+          // A backstop behind the app's own BODY_TIMEOUT_MS: a request still not received whole after
+          // this is cut off by Node itself.
+          headersTimeout: 10_000,
+          requestTimeout: 15_000,
+        },
       },
-    },
-    (info: AddressInfo) => logStartup(booted, `node ${process.versions.node}`, info.port),
-  )
+      () => resolve(listening),
+    )
+    // A port in use or a privileged port: one line that says what to do, not an unhandled 'error'.
+    listening.once('error', (error) => reject(listenError(error, config.host, config.port)))
+  })
+  server.on('error', (error) => log.error('server error', describeError(error)))
   // Past this many open connections, new ones are closed at once.
-  ;(server as import('node:net').Server).maxConnections = config.maxConnections
+  server.maxConnections = config.maxConnections
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
     log.info('stopping', { signal })
-    const http = server as import('node:http').Server
+    const http = server as Server
     // close() shuts the connections idle at this moment; a keep-alive connection that finishes its
     // callback afterwards is shut as soon as it is idle, rather than at its keep-alive timeout.
     const sweep = setInterval(() => http.closeIdleConnections(), 100)
@@ -51,10 +55,13 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  // The startup line is written once the signal listeners are in place, so that whoever waits for it
+  // can stop the service at once.
+  const { port } = server.address() as import('node:net').AddressInfo
+  logStartup(booted, `node ${process.versions.node}`, port, { terminal: process.stdout.isTTY === true })
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message)
-  else console.error(JSON.stringify({ level: 'error', msg: 'startup failed', ...describeError(error) }))
+  console.error(startupFailure(error))
   process.exit(1)
 })

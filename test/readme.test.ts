@@ -1,43 +1,192 @@
 import { execFile } from 'node:child_process'
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import ts from 'typescript'
+import { afterAll, describe, expect, it } from 'vitest'
 import { errorCodes } from '../src/contract/index.ts'
 import { OK_ANSWER_JSON } from '../src/contract/answer.ts'
-import { SDKAPPID, TOKEN } from './helpers/app.ts'
-import { startService } from './helpers/service.ts'
+import { openSqliteStore } from '../src/store/index.ts'
+import { sign } from '../src/verify/index.ts'
+import { sampleAfterCreateTopic } from './fixtures/index.ts'
+import { API_TOKEN, SDKAPPID, TOKEN } from './helpers/app.ts'
+import { createThrowawayDatabase, postgresAvailable } from './helpers/postgres.ts'
+import { freePort, listens, ROOT, sendSigned, startService } from './helpers/service.ts'
 
+const run = promisify(execFile)
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const spec = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')
+const scratch = mkdtempSync(join(tmpdir(), 'imsync-readme-'))
+// The TypeScript blocks import the package by its name, which resolves (package self-reference) only
+// from a file inside this package: they run from a folder under artifacts/ (ignored by git).
+mkdirSync(join(ROOT, 'artifacts'), { recursive: true })
+const inPackage = mkdtempSync(join(ROOT, 'artifacts', 'readme-'))
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true })
+  rmSync(inPackage, { recursive: true, force: true })
+})
+
+/** Every fenced block of the README with its language and the `<!-- readme-block: NAME -->` above it. */
+const blocks = [...readme.matchAll(/(?:<!-- readme-block: ([\w-]+) -->\n)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
+  name: m[1],
+  lang: m[2] ?? '',
+  code: m[3]!,
+}))
+
+/** The block named `name`: each runnable block is marked so, and run by one test below. */
+function block(name: string): string {
+  const found = blocks.filter((b) => b.name === name)
+  expect(found, `one README block marked readme-block: ${name}`).toHaveLength(1)
+  return found[0]!.code
+}
+
+/** The env a block runs in: no more of the test's own than a user's shell would have. */
+function shellEnv(extra: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH!, HOME: process.env.HOME!, HOST: '127.0.0.1', ...extra }
+}
+
+/** TypeScript as the README shows it, turned into a module that Node runs. */
+function transpile(code: string): string {
+  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+}
 
 /** The `| code | status |` rows of a Markdown error table. */
 function errorRows(text: string): Array<[number, number]> {
   return [...text.matchAll(/^\s*\| (\d+) \| (\d{3}) \|/gm)].map((m) => [Number(m[1]), Number(m[2])])
 }
 
+const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'library', 'client', 'types', 'postgres']
+
 describe('the README', () => {
+  it('marks every shell and TypeScript block with the test that runs it', () => {
+    const runnable = blocks.filter((b) => b.lang !== 'text')
+    expect(runnable.every((b) => ['sh', 'ts'].includes(b.lang)), 'blocks are sh, ts or text').toBe(true)
+    expect(runnable.map((b) => b.name ?? '(unmarked)').sort()).toEqual([...RUN_BY_THIS_FILE].sort())
+  })
+
   it('lists exactly the error codes the service sends, as openapi.yaml does', () => {
     const expected = [[0, 200], ...Object.values(errorCodes).map(({ code, status }) => [code, status])].sort()
     expect(errorRows(readme).sort()).toEqual(expected)
     expect(errorRows(spec).sort()).toEqual(expected)
   })
 
-  it("has a signed curl example that works against the real service", async () => {
-    const block = /<!-- test\/readme\.test\.ts runs the next block[^>]*-->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1]
-    expect(block).toBeDefined()
-    const scratch = mkdtempSync(join(tmpdir(), 'imsync-readme-'))
-    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'r.db')}` } })
+  it('runs the test command that .ci/run runs', () => {
+    expect(block('test').trim()).toBe('npm ci && npm test')
+    const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8')
+    // This suite is what `npm test` runs; .ci/run must run the README's two steps, in order.
+    expect(ci.indexOf('\nnpm ci ')).toBeGreaterThan(0)
+    expect(ci.indexOf('\nnpm test\n')).toBeGreaterThan(ci.indexOf('\nnpm ci '))
+  })
+
+  it('starts the service with its start command, on the embedded default', async () => {
+    const code = block('start').trim()
+    expect(code).toMatch(/^npm ci && /)
+    // `npm ci` is what .ci/run has just done; the rest runs as typed, in bash.
+    const cwd = mkdtempSync(join(scratch, 'start-'))
+    const service = await startService({
+      command: ['bash', ['-c', `cd ${JSON.stringify(ROOT)} && ${code.replace(/^npm ci && /, '')}`]],
+      env: { IM_CALLBACK_TOKEN: undefined, DATABASE_URL: `file:${join(cwd, 'callbacks.db')}` },
+    })
+    const startup = JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!)
+    expect(startup).toMatchObject({ store: 'sqlite', signEnforced: false, url: service.url, docs: `${service.url}/docs` })
+    expect((await fetch(`${service.url}/docs`)).status).toBe(200)
+    expect(await service.stop()).toBe(0)
+  })
+
+  it('runs the signed-callback session as written: start, curl, send, read, stop', async () => {
+    const port = await freePort()
+    const out = join(scratch, 'session')
+    mkdirSync(out)
+    // Glue between the blocks, not part of them: wait for the service as a person would, and keep
+    // each block's output apart from the service's log lines.
+    const script = [
+      'set -uo pipefail',
+      block('session-start'),
+      'for _ in $(seq 1 300); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done',
+      ...['session-curl', 'session-send', 'session-read'].map((name) => `{\n${block(name)}\n} > ${out}/${name}.out 2>&1`),
+    ].join('\n')
+    const { stdout } = await run('bash', ['-c', script], { cwd: ROOT, env: shellEnv({ PORT: String(port), DATABASE_URL: `file:${join(out, 'db.db')}` }) })
+    expect(readFileSync(join(out, 'session-curl.out'), 'utf8')).toBe(OK_ANSWER_JSON)
+    const sent = readFileSync(join(out, 'session-send.out'), 'utf8')
+    expect(sent).toContain('HTTP 200 ActionStatus=OK ErrorCode=0')
+    expect(sent).toContain('IM would count this callback a success.')
+    const read = readFileSync(join(out, 'session-read.out'), 'utf8')
+    expect(JSON.parse(read)).toMatchObject({ TopicId: sampleAfterCreateTopic.TopicId, Name: 'MyFirstTopic', DeletedAt: null })
+    // The service the session started drained and stopped, and holds nothing.
+    expect(stdout).toContain('"msg":"stopped"')
+    expect(await listens(`http://127.0.0.1:${port}`)).toBe(false)
+  })
+
+  it('runs the library example: a signed callback is stored, a forged one refused', async () => {
+    const file = join(inPackage, 'library.mjs')
+    const dbFile = join(scratch, 'library.db')
+    const time = Math.floor(Date.now() / 1000)
+    const query = (token: string) =>
+      `SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterCreateTopic&RequestTime=${time}&Sign=${sign(token, time)}`
+    // After the block, a probe posts through the app the block exports, as IM would.
+    const probe = `
+const __post = (q) => app.request('/im/callback?' + q, { method: 'POST', body: ${JSON.stringify(JSON.stringify(sampleAfterCreateTopic))} })
+const __signed = await __post(${JSON.stringify(query(TOKEN))})
+const __forged = await __post(${JSON.stringify(query('undefined'))})
+console.log(JSON.stringify({ signed: __signed.status, forged: __forged.status }))
+await store.close()
+`
+    writeFileSync(file, transpile(block('library')) + probe)
+    const { stdout } = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}` }) })
+    const lines = stdout.trim().split('\n')
+    expect(lines[0]).toBe(`new topic ${sampleAfterCreateTopic.TopicId} MyFirstTopic`)
+    expect(JSON.parse(lines[1]!)).toEqual({ signed: 200, forged: 401 })
+    const store = await openSqliteStore(dbFile)
+    expect((await store.getTopic(sampleAfterCreateTopic.TopicId))?.Name).toBe('MyFirstTopic')
+    await store.close()
+
+    // Without the variable, the example stops with a message rather than accepting the token "undefined".
+    const unset = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ DATABASE_URL: `file:${dbFile}` }) }).catch((e: { code: number; stderr: string }) => e)
+    expect(unset).toMatchObject({ code: 1, stderr: expect.stringContaining('Set IM_CALLBACK_TOKEN to the callback token of the IM console') })
+  })
+
+  it('runs the client example against the real service', async () => {
+    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'client.db')}` } })
     try {
-      const port = new URL(service.url).port
-      const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', block!], {
-        env: { PATH: process.env.PATH, IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, PORT: port },
-      })
-      expect(stdout).toBe(OK_ANSWER_JSON)
+      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+      const file = join(inPackage, 'client.mjs')
+      writeFileSync(file, transpile(block('client')) + '\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n')
+      const { stdout } = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }) })
+      expect(stdout.trim().split('\n')).toEqual(['MyFirstTopic null', JSON.stringify([sampleAfterCreateTopic.TopicId])])
     } finally {
       await service.stop()
-      rmSync(scratch, { recursive: true, force: true })
     }
+  })
+
+  it('generates the types with the command it gives', async () => {
+    const cwd = mkdtempSync(join(scratch, 'types-'))
+    copyFileSync(join(ROOT, 'openapi.yaml'), join(cwd, 'openapi.yaml'))
+    symlinkSync(join(ROOT, 'node_modules'), join(cwd, 'node_modules'))
+    await run('bash', ['-euo', 'pipefail', '-c', block('types')], { cwd, env: shellEnv({}) })
+    const types = readFileSync(join(cwd, 'clients', 'im-topic-sync.ts'), 'utf8')
+    expect(types).toContain('"/topics/{TopicId}": {')
+    expect(types).toContain('"/callback": {')
+  })
+
+  it.skipIf(!postgresAvailable)('starts on PostgreSQL with its DATABASE_URL example (skipped only without a server)', async () => {
+    const code = block('postgres').trim()
+    const example = 'postgres://imsync:secret@db.internal:5432/imsync'
+    expect(code).toContain(example)
+    const db = await createThrowawayDatabase()
+    try {
+      // The one change: the example's server is replaced by the test's throwaway database.
+      const service = await startService({ command: ['bash', ['-c', code.replace(example, db.url)]], env: {} })
+      expect(JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!).store).toBe('postgres')
+      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+      expect(await service.stop()).toBe(0)
+    } finally {
+      await db.drop()
+    }
+  })
+
+  it('has no block that points at a server the reader has not started', () => {
+    // One port variable throughout: every URL of the session is built from $PORT.
+    for (const name of ['session-curl', 'session-send', 'session-read']) expect(block(name)).not.toMatch(/127\.0\.0\.1:\d/)
   })
 })

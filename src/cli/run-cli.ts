@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
+import { ConfigError, loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
 import { describeDatabaseUrl, openStore } from '../store/index.ts'
 import { replayRejected } from './replay.ts'
 import { sampleBody, sendCallback } from './send.ts'
@@ -200,6 +200,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       io.err(`${BIN} ${name}: ${error.message}\nRun '${BIN} ${name} --help' for its options.`)
       return 2
+    }
+    if (error instanceof ConfigError) {
+      io.err(error.message)
+      return 1
     }
     throw error
   }

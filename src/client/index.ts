@@ -72,7 +72,7 @@ export type TopicSyncClient = Client<paths>
  *
  * @example
  * ```ts
- * const options: TopicSyncClientOptions = { baseUrl: 'http://127.0.0.1:8080', apiToken: process.env.API_TOKEN! }
+ * const options: TopicSyncClientOptions = { baseUrl: 'http://127.0.0.1:8080', apiToken: 'read-me' }
  * ```
  */
 export interface TopicSyncClientOptions {
@@ -91,7 +91,7 @@ export interface TopicSyncClientOptions {
  * ```ts
  * import { createTopicSyncClient } from 'im-topic-sync/client'
  *
- * const client = createTopicSyncClient({ baseUrl: 'http://127.0.0.1:8080', apiToken: process.env.API_TOKEN! })
+ * const client = createTopicSyncClient({ baseUrl: 'http://127.0.0.1:8080', apiToken: 'read-me' })
  * const { data, error } = await client.GET('/topics/{TopicId}', {
  *   params: { path: { TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5' } },
  * })
@@ -100,6 +100,9 @@ export interface TopicSyncClientOptions {
  * ```
  */
 export function createTopicSyncClient({ baseUrl, apiToken, fetch }: TopicSyncClientOptions): TopicSyncClient {
+  // Options often come straight from the environment, where an unset variable is `undefined`.
+  if (typeof baseUrl !== 'string' || baseUrl === '') throw new TypeError('createTopicSyncClient: baseUrl must be the service\'s URL, for example http://127.0.0.1:8080')
+  if (typeof apiToken !== 'string' || apiToken === '') throw new TypeError('createTopicSyncClient: apiToken must be a non-empty string: the service\'s API_TOKEN')
   return createClient<paths>({
     baseUrl,
     headers: { authorization: `Bearer ${apiToken}` },

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DatabaseUrlError, describeDatabaseUrl } from '../store/database-url.ts'
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const
 
@@ -78,7 +79,20 @@ const Environment = z.object({
       }
       return level as (typeof LOG_LEVELS)[number]
     }),
-  DATABASE_URL: z.string().optional().transform((raw) => raw || undefined),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return undefined
+      try {
+        describeDatabaseUrl(raw)
+      } catch (error) {
+        if (!(error instanceof DatabaseUrlError)) throw error
+        ctx.addIssue({ code: 'custom', message: error.message })
+        return z.NEVER
+      }
+      return raw
+    }),
   API_TOKEN: optionalSecret('API_TOKEN'),
 })
 
@@ -173,7 +187,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /**
- * The database URL alone, for commands that need nothing else (`migrate`, `replay`).
+ * The database URL alone, for commands that need nothing else (`migrate`, `replay`), checked as
+ * {@link loadConfig} checks it: a scheme other than PostgreSQL's or SQLite's throws a `ConfigError`.
  *
  * @example
  * ```ts
@@ -181,7 +196,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
  * ```
  */
 export function loadDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
-  return env.DATABASE_URL || undefined
+  const parsed = Environment.shape.DATABASE_URL.safeParse(env.DATABASE_URL)
+  if (!parsed.success) throw new ConfigError(`The configuration is invalid:\n- ${parsed.error.issues.map((i) => i.message).join('\n- ')}`)
+  return parsed.data
 }
 
 /**

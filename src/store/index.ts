@@ -4,6 +4,7 @@
  */
 export type { Effect, NewTopic, Page, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
 export { StoreError } from './store-error.ts'
-export { DEFAULT_SQLITE_PATH, describeDatabaseUrl, openStore } from './open-store.ts'
+export { DatabaseUrlError, DEFAULT_SQLITE_PATH, describeDatabaseUrl } from './database-url.ts'
+export { openStore } from './open-store.ts'
 export { openSqliteStore } from './sqlite.ts'
 export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'

@@ -14,6 +14,13 @@ beforeAll(async () => {
 afterAll(() => t.store.close())
 
 describe('the typed client', () => {
+  it('refuses a missing base URL or token, as an unset variable would give', () => {
+    expect(() => createTopicSyncClient({ baseUrl: 'http://x', apiToken: process.env.IMSYNC_NEVER_SET as never })).toThrow(
+      new TypeError("createTopicSyncClient: apiToken must be a non-empty string: the service's API_TOKEN"),
+    )
+    expect(() => createTopicSyncClient({ baseUrl: '', apiToken: 't' })).toThrow('baseUrl must be the service')
+  })
+
   it('reads a topic, encoding its ID', async () => {
     const { data, error, response } = await client.GET('/topics/{TopicId}', { params: { path: { TopicId: sampleAfterCreateTopic.TopicId } } })
     expect(error).toBeUndefined()

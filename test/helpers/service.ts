@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request } from 'node:http'
+import { connect, createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { sign } from '../../src/verify/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from './app.ts'
@@ -24,17 +25,19 @@ export interface StartOptions {
   runtime?: 'node' | 'deno'
   env?: Record<string, string | undefined>
   cwd?: string
+  /** A command to run instead of the runtime's entry, as a user types it: `['npm', ['start']]`. */
+  command?: [string, string[]]
 }
 
-function command(runtime: 'node' | 'deno'): [string, string[]] {
+function entry(runtime: 'node' | 'deno'): [string, string[]] {
   return runtime === 'node'
     ? [process.execPath, [`${ROOT}dist/src/node.js`]]
     : [DENO, ['run', `--config=${ROOT}deno.json`, '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-ffi', '--allow-sys', `${ROOT}src/deno.ts`]]
 }
 
 /** Starts the service and resolves once it listens; rejects with its output if it exits first. */
-export function startService({ runtime = 'node', env = {}, cwd = ROOT }: StartOptions = {}): Promise<RunningService> {
-  const [bin, args] = command(runtime)
+export function startService({ runtime = 'node', env = {}, cwd = ROOT, command }: StartOptions = {}): Promise<RunningService> {
+  const [bin, args] = command ?? entry(runtime)
   const child = spawn(bin, args, {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
@@ -84,13 +87,38 @@ export function startService({ runtime = 'node', env = {}, cwd = ROOT }: StartOp
 }
 
 /** Runs the entry to its exit and returns its code and output (for startup failures). */
-export function runToExit({ runtime = 'node', env = {}, cwd = ROOT }: StartOptions = {}): Promise<{ code: number | null; output: string }> {
-  const [bin, args] = command(runtime)
+export function runToExit({ runtime = 'node', env = {}, cwd = ROOT, command }: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+  const [bin, args] = command ?? entry(runtime)
   const child = spawn(bin, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (c) => (output += c))
   child.stderr.on('data', (c) => (output += c))
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })))
+}
+
+/** Whether anything accepts connections at `url`'s host and port. */
+export function listens(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** A TCP port that was free a moment ago, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
 }
 
 type CallbackBody = { CallbackCommand: string } & Record<string, unknown>

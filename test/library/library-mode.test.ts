@@ -56,6 +56,19 @@ describe('library mode', () => {
     expect(() => createApp({ config: { sdkAppId: '1' }, store: undefined as never })).toThrow('store is required')
   })
 
+  it('refuses a token that is not a non-empty string, as an unset variable would give', () => {
+    const store = {} as never
+    const build = (config: Record<string, unknown>) => () => createApp({ config: { sdkAppId: '1', ...config } as never, store })
+    expect(build({ callbackTokens: [process.env.IMSYNC_NEVER_SET] })).toThrow(
+      new TypeError('createApp: config.callbackTokens[0] is undefined; each token must be a non-empty string (pass callbackTokens: [] to turn Sign checking off)'),
+    )
+    expect(build({ callbackTokens: ['current', ''] })).toThrow('config.callbackTokens[1] is an empty string')
+    expect(build({ callbackTokens: [42] })).toThrow('config.callbackTokens[0] is a number')
+    expect(build({ callbackTokens: 'secret' })).toThrow('config.callbackTokens must be an array of tokens, got a string')
+    expect(build({ apiToken: '' })).toThrow('config.apiToken is an empty string')
+    expect(build({ apiToken: null })).toThrow('config.apiToken is null')
+  })
+
   it('exports the verification function for users\' own handlers', () => {
     const nowMs = 1_669_872_112_000
     expect(() => verifyCallback({ SdkAppid: '1', RequestTime: '1669872112', Sign: sign('xxxxyyyy', 1669872112) }, { sdkAppId: '1', tokens: ['xxxxyyyy'], windowSeconds: 60, nowMs })).not.toThrow()

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { describeDatabaseUrl, openSqliteStore, openStore } from '../../src/store/index.ts'
+import { ConfigError, loadConfig, loadDatabaseUrl } from '../../src/config/index.ts'
+import { DatabaseUrlError, describeDatabaseUrl, openSqliteStore, openStore } from '../../src/store/index.ts'
 import { runStoreContract } from './store-contract.ts'
 
 runStoreContract('SQLite', async () => {
@@ -36,5 +37,39 @@ describe('DATABASE_URL', () => {
   it('selects PostgreSQL for postgres:// and postgresql:// URLs', () => {
     expect(describeDatabaseUrl('postgres://u@h/db')).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' })
     expect(describeDatabaseUrl('postgresql://u@h/db')).toEqual({ kind: 'postgres', url: 'postgresql://u@h/db' })
+  })
+
+  it('takes a Windows drive letter for a path, not a scheme', () => {
+    expect(describeDatabaseUrl('C:\\im\\y.db')).toEqual({ kind: 'sqlite', path: 'C:\\im\\y.db' })
+  })
+
+  it('refuses any other scheme, naming it and nothing else of the URL', () => {
+    const refusal = (url: string) => {
+      try {
+        describeDatabaseUrl(url)
+      } catch (error) {
+        expect(error).toBeInstanceOf(DatabaseUrlError)
+        return (error as Error).message
+      }
+      throw new Error(`${url} was accepted`)
+    }
+    for (const url of ['mysql://u:pw1@h/db', 'postgress://u:pw1@h/db', 'sqlite://./x.db', 'https://u:pw1@h/x']) {
+      const message = refusal(url)
+      expect(message).toBe(
+        `DATABASE_URL has the scheme "${url.split(':')[0]}:", which this service does not support: use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite`,
+      )
+      expect(message).not.toContain('pw1')
+    }
+    expect(refusal('postgresql:u:pw1@h/db')).toBe(
+      'DATABASE_URL starts with "postgresql:" but not "postgresql://"; write it as postgres://user:password@host:5432/database',
+    )
+  })
+
+  it('is checked with the rest of the configuration, at startup', () => {
+    expect(() => loadConfig({ IM_SDKAPPID: '1', DATABASE_URL: 'mysql://u:pw1@h/db' })).toThrow(
+      new ConfigError('The configuration is invalid:\n- DATABASE_URL has the scheme "mysql:", which this service does not support: use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite'),
+    )
+    expect(() => loadDatabaseUrl({ DATABASE_URL: 'postgress://u:pw1@h/db' })).toThrow(ConfigError)
+    expect(loadDatabaseUrl({ DATABASE_URL: 'postgres://u:pw1@h/db' })).toBe('postgres://u:pw1@h/db')
   })
 })
