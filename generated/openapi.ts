@@ -343,6 +343,78 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description The body of `Group.CallbackAfterTopicInfoChanged`: a topic's name, introduction, notice or face URL
+         *     changed. IM's documented sample carries no `TopicId`, so the callback alone cannot say which topic
+         *     changed: with reconciliation on (`IM_ADMIN_IDENTIFIER`, `IM_SECRET_KEY`), the service reconciles the
+         *     group with IM's REST API a few seconds later. When a `TopicId` is present, the new fields are applied
+         *     to that topic at once.
+         */
+        CallbackAfterTopicInfoChanged: {
+            /**
+             * @description The callback command, `Group.CallbackAfterTopicInfoChanged`.
+             * @example Group.CallbackAfterTopicInfoChanged
+             */
+            CallbackCommand: string;
+            /**
+             * @description The ID of the Community the topic belongs to.
+             * @example @TGS#_@TGS#cQVLVHIM62CJ
+             */
+            GroupId: string;
+            /** @description Not in IM's documented sample; applied at once when present. */
+            TopicId?: string;
+            /**
+             * @description The group type, `Community`.
+             * @example Community
+             */
+            Type?: string;
+            /**
+             * @description The UserID of the operator who changed the topic.
+             * @example group_root
+             */
+            Operator_Account?: string;
+            /**
+             * @description The topic's new name.
+             * @example MyRenamedTopic
+             */
+            Name?: string;
+            /** @description The topic's new introduction. */
+            Introduction?: string;
+            /** @description The topic's new notice. */
+            Notification?: string;
+            /** @description The topic's new face URL. */
+            FaceUrl?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description The body of `Group.CallbackAfterGroupDestroyed`: a group was disbanded. For a `Community`, every topic
+         *     of the group is marked deleted (Tencent does not say that per-topic destroy callbacks follow), and a
+         *     create that arrives later for one of its topics is stored as deleted.
+         */
+        CallbackAfterGroupDestroyed: {
+            /**
+             * @description The callback command, `Group.CallbackAfterGroupDestroyed`.
+             * @example Group.CallbackAfterGroupDestroyed
+             */
+            CallbackCommand: string;
+            /**
+             * @description The ID of the disbanded group.
+             * @example @TGS#_@TGS#cQVLVHIM62CJ
+             */
+            GroupId: string;
+            /**
+             * @description The group type; only `Community` groups have topics.
+             * @example Community
+             */
+            Type: string;
+            /** @description The UserID of the group owner. */
+            Owner_Account?: string;
+            /** @description The group's name. */
+            Name?: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** @description The body of any other command. It is logged and answered OK. */
         OtherCallback: {
             /**
@@ -379,7 +451,12 @@ export interface components {
             ErrorInfo: string;
         };
         /**
-         * @description A topic as synced from `Group.CallbackAfterCreateTopic`, under the callback's own field names.
+         * @description A topic of the mirror, under the callback's own field names. It is kept true by the callbacks
+         *     (`Group.CallbackAfterCreateTopic`, `Group.CallbackAfterTopicDestroyed`,
+         *     `Group.CallbackAfterGroupDestroyed`, `Group.CallbackAfterTopicInfoChanged`) and by reconciliation
+         *     with IM's REST API, the source of truth, which adds what callbacks missed and updates the profile
+         *     fields. A topic first learnt from reconciliation has `Owner_Account`, `Operator_Account`,
+         *     `UserDefinedDataList`, `ClientIP` and `OptPlatform` null: IM's topic profile has none of them.
          * @example {
          *       "GroupId": "@TGS#2J4SZEAEL",
          *       "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5",
@@ -395,7 +472,12 @@ export interface components {
          *       ],
          *       "ClientIP": "127.0.0.1",
          *       "OptPlatform": "RESTAPI",
+         *       "Introduction": null,
+         *       "Notification": null,
+         *       "FaceUrl": null,
+         *       "CustomString": null,
          *       "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *       "UpdatedAt": "2026-11-22T08:15:00.000Z",
          *       "DeletedAt": null
          *     }
          */
@@ -404,28 +486,43 @@ export interface components {
             GroupId: string;
             /** @description The topic's ID. */
             TopicId: string;
-            /** @description The topic's name when it was created. */
+            /** @description The topic's name, as IM last said it (the create callback, then reconciliation). */
             Name: string;
             /** @description The group type, `Community`. */
             Type: string;
-            /** @description The UserID of the group owner. */
-            Owner_Account: string;
-            /** @description The UserID of the operator who created the topic. */
-            Operator_Account: string;
+            /** @description The UserID of the group owner, from the create callback; null for a topic first learnt from reconciliation. */
+            Owner_Account: string | null;
+            /** @description The UserID of the operator who created the topic, from the create callback; null for a topic first learnt from reconciliation. */
+            Operator_Account: string | null;
             /** @description The custom fields, in order; null when IM sent none. */
             UserDefinedDataList: components["schemas"]["UserDefinedData"][] | null;
             /** @description The `ClientIP` query parameter of the callback, or null. */
             ClientIP: string | null;
             /** @description The `OptPlatform` query parameter of the callback, or null. */
             OptPlatform: string | null;
+            /** @description The topic's introduction from IM's topic profile, or null until reconciliation reads it. */
+            Introduction: string | null;
+            /** @description The topic's notice from IM's topic profile, or null until reconciliation reads it. */
+            Notification: string | null;
+            /** @description The topic's face URL from IM's topic profile, or null until reconciliation reads it. */
+            FaceUrl: string | null;
+            /** @description The topic's custom string from IM's topic profile, or null until reconciliation reads it. */
+            CustomString: string | null;
             /**
              * Format: date-time
-             * @description When the service received the first delivery (RFC 3339, UTC).
+             * @description When the service first learnt of the topic, from a callback or from reconciliation (RFC 3339, UTC).
              */
             ReceivedAt: string;
             /**
              * Format: date-time
-             * @description When `Group.CallbackAfterTopicDestroyed` was received for it (RFC 3339, UTC), or null.
+             * @description When the topic last changed in the mirror (RFC 3339, UTC); `ReceivedAt` until then.
+             */
+            UpdatedAt: string;
+            /**
+             * Format: date-time
+             * @description When the service learnt that the topic was destroyed (RFC 3339, UTC), or null while it is live:
+             *     from `Group.CallbackAfterTopicDestroyed`, `Group.CallbackAfterGroupDestroyed`, or reconciliation
+             *     (IM no longer lists it). A delete is final: a late re-delivery of the create does not undo it.
              */
             DeletedAt: string | null;
         };
@@ -441,7 +538,11 @@ export interface components {
          * @enum {string}
          */
         EventOutcome: "stored" | "duplicate" | "ignored" | "rejected";
-        /** @description One authenticated callback, as received. */
+        /**
+         * @description One authenticated callback, as received (`Source` `callback`), or one change that reconciliation
+         *     with IM's REST API made to the mirror (`Source` `reconcile`: `CallbackCommand` is `Reconcile`, `Query`
+         *     names the group and topic, `Body` holds the profile IM answered, and `Reason` says what changed).
+         */
         CallbackEvent: {
             /** @description The event's position in the log. */
             EventId: number;
@@ -459,8 +560,13 @@ export interface components {
             /** @description The raw body as received, decoded as UTF-8. */
             Body: string;
             Outcome: components["schemas"]["EventOutcome"];
-            /** @description Why it was rejected, or null. */
+            /** @description Why it was rejected or ignored, or what reconciliation changed; otherwise null. */
             Reason: string | null;
+            /**
+             * @description `callback` for what IM posted, `reconcile` for a change that reconciliation made.
+             * @enum {string}
+             */
+            Source: "callback" | "reconcile";
         };
         CallbackEventPage: {
             items: components["schemas"]["CallbackEvent"][];
@@ -591,7 +697,7 @@ export interface operations {
         /** @description The callback's body, a JSON object. Its schema depends on `CallbackCommand`. */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CallbackAfterCreateTopic"] | components["schemas"]["CallbackAfterTopicDestroyed"] | components["schemas"]["OtherCallback"];
+                "application/json": components["schemas"]["CallbackAfterCreateTopic"] | components["schemas"]["CallbackAfterTopicDestroyed"] | components["schemas"]["CallbackAfterTopicInfoChanged"] | components["schemas"]["CallbackAfterGroupDestroyed"] | components["schemas"]["OtherCallback"];
             };
         };
         responses: {

@@ -58,6 +58,8 @@ export interface AppDeps {
    * duplicate that does not run it again: make it idempotent, or let it only enqueue work.
    */
   onTopicCreated?: CallbackRouteDeps['onTopicCreated']
+  /** Told the group of each committed `Group.CallbackAfterTopicInfoChanged` (the service reconciles it). */
+  onTopicInfoChanged?: CallbackRouteDeps['onTopicInfoChanged']
 }
 
 const silent = createLogger({ level: 'silent' })
@@ -127,6 +129,7 @@ export function createApp({
   log = silent,
   metrics = createMetrics(),
   onTopicCreated,
+  onTopicInfoChanged,
 }: AppDeps): OpenAPIHono<AppEnv> {
   if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
@@ -178,7 +181,7 @@ export function createApp({
 
   app.notFound((c) => refuse(c, new Refusal('NOT_FOUND', `No route ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs`)))
 
-  registerCallbackRoute(app, { config, store, clock, log, metrics, onTopicCreated })
+  registerCallbackRoute(app, { config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged })
   registerReadApi(app, { store, apiToken: config.apiToken, metrics })
   registerHealth(app, { store, log })
   registerDocs(app)

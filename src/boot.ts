@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts'
 import { createLogger, describeError, type Logger } from './log/index.ts'
 import { openStore, type Store } from './store/index.ts'
 import { createMetrics } from './metrics/index.ts'
+import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './app.ts'
 
@@ -12,6 +13,8 @@ export interface Booted {
   config: Config
   store: Store
   log: Logger
+  /** Reconciliation with IM's REST API; undefined when its credentials are not set. */
+  reconciler: Reconciler | undefined
 }
 
 /**
@@ -31,8 +34,16 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     onPoolError: (error) => log.warn('database connection lost', describeError(error)),
     observer: metrics,
   })
-  const app = createApp({ config, store, log, metrics })
-  return { app, config, store, log }
+  const reconciler =
+    config.reconcile &&
+    createReconciler({
+      store,
+      log,
+      intervalMs: config.reconcile.intervalMs,
+      client: createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId }),
+    })
+  const app = createApp({ config, store, log, metrics, onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)) })
+  return { app, config, store, log, reconciler }
 }
 
 /**
@@ -59,7 +70,7 @@ export function serviceUrl(host: string, port: number): string {
  * logStartup(booted, 'node 20.19.0', 8080, { terminal: process.stdout.isTTY === true })
  * ```
  */
-export function logStartup({ config, store, log }: Booted, runtime: string, port: number, { terminal = false } = {}): void {
+export function logStartup({ config, store, log }: Pick<Booted, 'config' | 'store' | 'log'>, runtime: string, port: number, { terminal = false } = {}): void {
   const url = serviceUrl(config.host, port)
   log.info('listening', {
     runtime,
@@ -71,12 +82,19 @@ export function logStartup({ config, store, log }: Booted, runtime: string, port
     signEnforced: config.callbackTokens.length > 0,
     previousTokenAccepted: config.callbackTokens.length > 1,
     readApi: config.apiToken !== undefined,
+    reconcile: config.reconcile === undefined ? 'off' : { apiBase: config.reconcile.apiBase, everySeconds: config.reconcile.intervalMs / 1000 },
   })
   if (config.callbackTokens.length === 0) {
     log.warn('IM_CALLBACK_TOKEN is not set: callbacks are checked by SdkAppid only, so anyone who knows it can post them')
   }
   if (config.apiToken === undefined) {
     log.warn('API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them')
+  }
+  if (config.reconcile === undefined) {
+    log.warn(
+      'IM_ADMIN_IDENTIFIER and IM_SECRET_KEY are not set: reconciliation with IM\'s REST API is off, so a callback IM never retries ' +
+        '(sent while the service was down, or answered 503) is missing from the mirror for good, and topic profile changes are not applied',
+    )
   }
   if (terminal) {
     log.flush()

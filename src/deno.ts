@@ -8,7 +8,7 @@ import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, config, store, log } = booted
+  const { app, config, store, log, reconciler } = booted
   const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     // 10 s cap, as on Node, only guards against a handler that never returns.
     if (!(await inFlight.idle(10_000))) log.warn('stopping with requests still in flight', { inFlight: inFlight.count })
     await server.shutdown()
+    await reconciler?.stop()
     await store.close()
     log.info('stopped', { signal })
     log.flush()
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'))
   Deno.addSignalListener('SIGINT', () => void stop('SIGINT'))
   logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port, { terminal: Deno.stdout.isTerminal() })
+  reconciler?.start()
 }
 
 main().catch((error: unknown) => {

@@ -33,6 +33,8 @@ export {
   openStore,
   StoreError,
   type Effect,
+  type MirrorChange,
+  type TopicProfile,
   type NewTopic,
   type PostgresStoreOptions,
   type Store,

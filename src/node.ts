@@ -10,7 +10,7 @@ import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, config, store, log } = booted
+  const { app, config, store, log, reconciler } = booted
   const server = await new Promise<ServerType>((resolve, reject) => {
     const listening: ServerType = serve(
       {
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => http.closeAllConnections(), 10_000)
     force.unref()
     server.close(async () => {
-      await store.close()
+      await reconciler?.stop()
+    await store.close()
       log.info('stopped', { signal })
       log.flush()
       process.exit(0)
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   // can stop the service at once.
   const { port } = server.address() as import('node:net').AddressInfo
   logStartup(booted, `node ${process.versions.node}`, port, { terminal: process.stdout.isTTY === true })
+  reconciler?.start()
 }
 
 main().catch((error: unknown) => {

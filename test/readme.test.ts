@@ -11,6 +11,7 @@ import { openSqliteStore } from '../src/store/index.ts'
 import { sign } from '../src/verify/index.ts'
 import { sampleAfterCreateTopic } from './fixtures/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from './helpers/app.ts'
+import { IM_ADMIN, IM_SECRET_KEY, startFakeIm } from './helpers/fake-im.ts'
 import { createThrowawayDatabase, postgresAvailable } from './helpers/postgres.ts'
 import { freePort, listens, ROOT, sendSigned, startService } from './helpers/service.ts'
 
@@ -56,7 +57,7 @@ function errorRows(text: string): Array<[number, number]> {
   return [...text.matchAll(/^\s*\| (\d+) \| (\d{3}) \|/gm)].map((m) => [Number(m[1]), Number(m[2])])
 }
 
-const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'library', 'client', 'types', 'postgres']
+const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'reconcile', 'library', 'client', 'types', 'postgres']
 
 describe('the README', () => {
   it('marks every shell and TypeScript block with the test that runs it', () => {
@@ -156,6 +157,25 @@ await store.close()
       expect(stdout.trim().split('\n')).toEqual(['MyFirstTopic null', JSON.stringify([sampleAfterCreateTopic.TopicId])])
     } finally {
       await service.stop()
+    }
+  })
+
+  it('runs the reconcile example against IM (a fake one of the tests), writing nothing', async () => {
+    const im = await startFakeIm()
+    try {
+      im.addTopic('@TGS#_@TGS#g', { TopicId: '@TGS#_@TGS#g@TOPIC#_readme', TopicName: 'from IM' })
+      const dbFile = join(scratch, 'reconcile.db')
+      const env = shellEnv({ IM_SDKAPPID: SDKAPPID, IM_ADMIN_IDENTIFIER: IM_ADMIN, IM_SECRET_KEY, IM_API_BASE: im.url, DATABASE_URL: `file:${dbFile}` })
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block('reconcile')], { cwd: ROOT, env })
+      expect(stdout.trim().split('\n')).toEqual([
+        'would have created @TGS#_@TGS#g@TOPIC#_readme in @TGS#_@TGS#g: IM lists the topic and the mirror lacked it',
+        '1 group(s) read from IM: 1 change(s) would be made (dry run: nothing was written), 0 failure(s).',
+      ])
+      const store = await openSqliteStore(dbFile)
+      expect(await store.groupTopics('@TGS#_@TGS#g')).toEqual([])
+      await store.close()
+    } finally {
+      await im.close()
     }
   })
 

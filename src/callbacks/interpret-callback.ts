@@ -3,7 +3,9 @@ import { Refusal } from '../contract/refusal.ts'
 import type { Effect } from '../store/types.ts'
 import { quote } from '../verify/quote.ts'
 import { afterCreateTopic } from './after-create-topic.ts'
+import { afterGroupDestroyed } from './after-group-destroyed.ts'
 import { afterTopicDestroyed } from './after-topic-destroyed.ts'
+import { afterTopicInfoChanged } from './after-topic-info-changed.ts'
 import { checkJsonShape, type JsonLimits } from './check-json-shape.ts'
 import type { CallbackHandler } from './types.ts'
 
@@ -14,6 +16,8 @@ import type { CallbackHandler } from './types.ts'
 export const handlers: ReadonlyMap<string, CallbackHandler> = new Map([
   ['Group.CallbackAfterCreateTopic', afterCreateTopic],
   ['Group.CallbackAfterTopicDestroyed', afterTopicDestroyed],
+  ['Group.CallbackAfterTopicInfoChanged', afterTopicInfoChanged],
+  ['Group.CallbackAfterGroupDestroyed', afterGroupDestroyed],
 ])
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })

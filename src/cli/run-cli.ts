@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { ConfigError, loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
+import { ConfigError, loadConfig, loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
+import { createImRestClient, describeChange, ImApiError, reconcileMirror } from '../reconcile/index.ts'
 import { describeDatabaseUrl, openStore } from '../store/index.ts'
 import { replayRejected } from './replay.ts'
 import { sampleBody, sendCallback } from './send.ts'
@@ -20,6 +21,7 @@ Commands:
   send      Sign and post a callback as Tencent Cloud IM does, and print IM's view of the answer
   replay    Re-run rejected callbacks through the current handlers, after a fix
   migrate   Bring the database (DATABASE_URL, or ./data/callbacks.db) to the newest schema
+  reconcile Bring the topic mirror to what IM's REST API says (the source of truth)
 
 Run '${BIN} <command> --help' for a command's options.`
 
@@ -75,6 +77,22 @@ service does this at startup too; several replicas may run it at once.
 Options:
   -h, --help         this help`,
     options: { help: { type: 'boolean', short: 'h' } },
+  },
+  reconcile: {
+    usage: `Usage: ${BIN} reconcile [options]
+
+Reads every Community and its topics from IM's REST API and brings the mirror to it: inserts the
+topics it lacks, updates changed profiles, and marks deleted the topics (and groups) IM no longer
+lists. Each change is printed and logged in the event log with source "reconcile". Uses the service's
+environment: IM_SDKAPPID, IM_ADMIN_IDENTIFIER, IM_SECRET_KEY, IM_API_BASE and DATABASE_URL. Exits 1
+when a call to IM failed (what it could not read is left as it was).
+
+Options:
+  --group ID         only this group
+  --dry-run          print what would change, and write nothing
+  --json             print the report as JSON
+  -h, --help         this help`,
+    options: { group: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   },
 } satisfies Record<string, { usage: string; options: ParseArgsConfig['options'] }>
 
@@ -168,7 +186,38 @@ async function migrate(_values: unknown, io: CliIo): Promise<number> {
   return 0
 }
 
-const RUN = { send, replay, migrate } as const
+async function reconcile(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+  const config = loadConfig(io.env)
+  if (config.reconcile === undefined) {
+    throw new ConfigError('reconcile needs IM_ADMIN_IDENTIFIER (the app admin account) and IM_SECRET_KEY (the app\'s secret key, from the IM console)')
+  }
+  const groupId = values.group as string | undefined
+  if (groupId !== undefined && groupId.trim() === '') throw new UsageError('--group needs a group ID')
+  const dryRun = values['dry-run'] === true
+  const client = createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId })
+  const store = await openStore(config.databaseUrl)
+  try {
+    let report
+    try {
+      report = await reconcileMirror({ store, client, groupId, dryRun })
+    } catch (error) {
+      if (!(error instanceof ImApiError)) throw error
+      io.err(`${error.message}; nothing was changed.`)
+      return 1
+    }
+    if (values.json) io.out(JSON.stringify(report, null, 2))
+    else {
+      for (const change of report.changes) io.out(`${dryRun ? 'would have ' : ''}${describeChange(change)}`)
+      for (const failure of report.failures) io.err(`${failure}; that group was left as it was.`)
+      io.out(`${report.groups} group(s) read from IM: ${report.changes.length} change(s)${dryRun ? ' would be made (dry run: nothing was written)' : ' made'}, ${report.failures.length} failure(s).`)
+    }
+    return report.failures.length > 0 ? 1 : 0
+  } finally {
+    await store.close()
+  }
+}
+
+const RUN = { send, replay, migrate, reconcile } as const
 
 /**
  * The `im-topic-sync` command line: returns the exit code (0 success, 1 failure, 2 usage error).

@@ -23,6 +23,9 @@ export const DEFAULTS = {
   maxJsonArrayLength: 10_000,
   maxHeaderBytes: 16 * 1024,
   maxConnections: 1024,
+  imApiBase: 'https://console.tim.qq.com',
+  reconcileIntervalSeconds: 3600,
+  imApiTimeoutMs: 5000,
 } as const
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -94,7 +97,42 @@ const Environment = z.object({
       return raw
     }),
   API_TOKEN: optionalSecret('API_TOKEN'),
+  IM_ADMIN_IDENTIFIER: optionalSecret('IM_ADMIN_IDENTIFIER'),
+  IM_SECRET_KEY: optionalSecret('IM_SECRET_KEY'),
+  IM_API_BASE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return DEFAULTS.imApiBase
+      if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(raw)) {
+        ctx.addIssue({ code: 'custom', message: `IM_API_BASE must be an http(s) URL such as ${DEFAULTS.imApiBase}, got ${JSON.stringify(raw.slice(0, 100))}` })
+        return z.NEVER
+      }
+      return raw.replace(/\/+$/, '')
+    }),
+  RECONCILE_INTERVAL: integer('RECONCILE_INTERVAL', 0, 7 * 86_400, DEFAULTS.reconcileIntervalSeconds),
+  IM_API_TIMEOUT_MS: integer('IM_API_TIMEOUT_MS', 100, 60_000, DEFAULTS.imApiTimeoutMs),
 })
+
+/**
+ * What reconciliation with IM's REST API needs; absent when it is off.
+ *
+ * @example
+ * ```ts
+ * const reconcile: ReconcileConfig = { apiBase: 'https://console.tim.qq.com', identifier: 'administrator', secretKey, intervalMs: 3_600_000 }
+ * ```
+ */
+export interface ReconcileConfig {
+  apiBase: string
+  /** The app admin account (IM_ADMIN_IDENTIFIER). */
+  identifier: string
+  /** The app's secret key (IM_SECRET_KEY), used only to make the admin's UserSig. */
+  secretKey: string
+  /** How often the service reconciles; 0: only at startup and after a topic's profile changes. */
+  intervalMs: number
+  /** How long one call to IM's REST API may take before it is tried again. */
+  timeoutMs: number
+}
 
 /**
  * The service's configuration, read once from the environment.
@@ -130,6 +168,8 @@ export interface Config {
   databaseUrl: string | undefined
   /** The read API's bearer token; unset, the read API refuses every request. */
   apiToken: string | undefined
+  /** Reconciliation with IM's REST API; undefined (off) without IM_ADMIN_IDENTIFIER and IM_SECRET_KEY. */
+  reconcile: ReconcileConfig | undefined
 }
 
 /**
@@ -162,6 +202,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`The configuration is invalid:\n${problems.join('\n')}`)
   }
   const e = parsed.data
+  if ((e.IM_ADMIN_IDENTIFIER === undefined) !== (e.IM_SECRET_KEY === undefined)) {
+    const [set, missing] = e.IM_ADMIN_IDENTIFIER === undefined ? ['IM_SECRET_KEY', 'IM_ADMIN_IDENTIFIER'] : ['IM_ADMIN_IDENTIFIER', 'IM_SECRET_KEY']
+    throw new ConfigError(`The configuration is invalid:\n- ${set} is set but ${missing} is not; reconciliation with IM's REST API needs both`)
+  }
   if (e.IM_CALLBACK_TOKEN_PREVIOUS !== undefined && e.IM_CALLBACK_TOKEN === undefined) {
     throw new ConfigError(
       'The configuration is invalid:\n- IM_CALLBACK_TOKEN_PREVIOUS is set but IM_CALLBACK_TOKEN is not; set the current token too',
@@ -183,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     apiToken: e.API_TOKEN,
+    reconcile:
+      e.IM_ADMIN_IDENTIFIER === undefined || e.IM_SECRET_KEY === undefined
+        ? undefined
+        : { apiBase: e.IM_API_BASE, identifier: e.IM_ADMIN_IDENTIFIER, secretKey: e.IM_SECRET_KEY, intervalMs: e.RECONCILE_INTERVAL * 1000, timeoutMs: e.IM_API_TIMEOUT_MS },
   }
 }
 

@@ -62,6 +62,55 @@ export const CallbackAfterTopicDestroyed = z
 export type CallbackAfterTopicDestroyed = z.infer<typeof CallbackAfterTopicDestroyed>
 
 /**
+ * The body of `Group.CallbackAfterTopicInfoChanged`: the new profile of a topic. IM's documented sample
+ * has no `TopicId`, so the service reconciles the group with IM's REST API to learn which topic
+ * changed; a `TopicId`, when IM sends one, is applied at once.
+ *
+ * @example
+ * ```ts
+ * CallbackAfterTopicInfoChanged.parse({ CallbackCommand: 'Group.CallbackAfterTopicInfoChanged', GroupId: 'g', Name: 'new' })
+ * ```
+ */
+export const CallbackAfterTopicInfoChanged = z
+  .looseObject({
+    CallbackCommand: z.string(),
+    GroupId: z.string(),
+    TopicId: z.string().optional(),
+    Type: z.string().optional(),
+    Operator_Account: z.string().optional(),
+    Name: z.string().optional(),
+    Introduction: z.string().optional(),
+    Notification: z.string().optional(),
+    FaceUrl: z.string().optional(),
+  })
+  .openapi('CallbackAfterTopicInfoChanged')
+
+/** The body of `Group.CallbackAfterTopicInfoChanged`. */
+export type CallbackAfterTopicInfoChanged = z.infer<typeof CallbackAfterTopicInfoChanged>
+
+/**
+ * The body of `Group.CallbackAfterGroupDestroyed`: a group was disbanded. For a Community, every topic
+ * of the group is marked deleted.
+ *
+ * @example
+ * ```ts
+ * CallbackAfterGroupDestroyed.parse({ CallbackCommand: 'Group.CallbackAfterGroupDestroyed', GroupId: 'g', Type: 'Community' })
+ * ```
+ */
+export const CallbackAfterGroupDestroyed = z
+  .looseObject({
+    CallbackCommand: z.string(),
+    GroupId: z.string(),
+    Type: z.string(),
+    Owner_Account: z.string().optional(),
+    Name: z.string().optional(),
+  })
+  .openapi('CallbackAfterGroupDestroyed')
+
+/** The body of `Group.CallbackAfterGroupDestroyed`. */
+export type CallbackAfterGroupDestroyed = z.infer<typeof CallbackAfterGroupDestroyed>
+
+/**
  * The body of any other command: an object that carries its `CallbackCommand`.
  *
  * @example
@@ -82,7 +131,13 @@ export type OtherCallback = z.infer<typeof OtherCallback>
  * CallbackBody.safeParse(body).success
  * ```
  */
-export const CallbackBody = z.union([CallbackAfterCreateTopic, CallbackAfterTopicDestroyed, OtherCallback])
+export const CallbackBody = z.union([
+  CallbackAfterCreateTopic,
+  CallbackAfterTopicDestroyed,
+  CallbackAfterTopicInfoChanged,
+  CallbackAfterGroupDestroyed,
+  OtherCallback,
+])
 
 /** Any callback body. */
 export type CallbackBody = z.infer<typeof CallbackBody>

@@ -21,6 +21,10 @@ export type CallbackBody = operations['receiveCallback']['requestBody']['content
 export type CallbackAfterCreateTopic = Schemas['CallbackAfterCreateTopic']
 /** The body of `Group.CallbackAfterTopicDestroyed`. */
 export type CallbackAfterTopicDestroyed = Schemas['CallbackAfterTopicDestroyed']
+/** The body of `Group.CallbackAfterTopicInfoChanged`. */
+export type CallbackAfterTopicInfoChanged = Schemas['CallbackAfterTopicInfoChanged']
+/** The body of `Group.CallbackAfterGroupDestroyed`. */
+export type CallbackAfterGroupDestroyed = Schemas['CallbackAfterGroupDestroyed']
 /** The body of any other command. */
 export type OtherCallback = Schemas['OtherCallback']
 /** The answer to every request. */

@@ -7,7 +7,9 @@ export { CallbackAnswer, OK_ANSWER_JSON } from './answer.ts'
 export { CallbackQuery } from './callback-query.ts'
 export {
   CallbackAfterCreateTopic,
+  CallbackAfterGroupDestroyed,
   CallbackAfterTopicDestroyed,
+  CallbackAfterTopicInfoChanged,
   CallbackBody,
   OtherCallback,
   UserDefinedData,

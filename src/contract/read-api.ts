@@ -17,12 +17,17 @@ export const Topic = z
     TopicId: z.string(),
     Name: z.string(),
     Type: z.string(),
-    Owner_Account: z.string(),
-    Operator_Account: z.string(),
+    Owner_Account: z.string().nullable(),
+    Operator_Account: z.string().nullable(),
     UserDefinedDataList: z.array(UserDefinedData).nullable(),
     ClientIP: z.string().nullable(),
     OptPlatform: z.string().nullable(),
+    Introduction: z.string().nullable(),
+    Notification: z.string().nullable(),
+    FaceUrl: z.string().nullable(),
+    CustomString: z.string().nullable(),
     ReceivedAt: dateTime,
+    UpdatedAt: dateTime,
     DeletedAt: dateTime.nullable(),
   })
   .openapi('Topic')
@@ -73,6 +78,7 @@ export const CallbackEvent = z
     Body: z.string(),
     Outcome: EventOutcome,
     Reason: z.string().nullable(),
+    Source: z.enum(['callback', 'reconcile']),
   })
   .openapi('CallbackEvent')
 

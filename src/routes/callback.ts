@@ -81,6 +81,11 @@ export interface CallbackRouteDeps {
   metrics: Metrics
   /** Runs after a new topic has committed and before IM is answered. */
   onTopicCreated?: ((event: TopicCreatedEvent) => void | Promise<void>) | undefined
+  /**
+   * Told the group of a committed `Group.CallbackAfterTopicInfoChanged`, whose body does not say which
+   * topic changed: the service reconciles that group with IM's REST API (debounced, in the background).
+   */
+  onTopicInfoChanged?: ((groupId: string) => void) | undefined
 }
 
 /** The query string, parsed once: the parameters without `Sign` (for the event log), and `Sign`. */
@@ -110,7 +115,7 @@ function parseQuery(url: string): { query: Record<string, string>; sign: string 
  * ```
  */
 export function registerCallbackRoute(app: OpenAPIHono<AppEnv>, deps: CallbackRouteDeps): void {
-  const { config, store, clock, log, metrics, onTopicCreated } = deps
+  const { config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged } = deps
   app.openAPIRegistry.registerPath(callbackRoute)
 
   // One log line per callback, refusals included: never a token, a Sign or a body.
@@ -158,6 +163,7 @@ export function registerCallbackRoute(app: OpenAPIHono<AppEnv>, deps: CallbackRo
     if (outcome === 'stored' && effect.kind === 'createTopic' && onTopicCreated) {
       await onTopicCreated({ topic: effect.topic, receivedAt, requestId: c.get('requestId') })
     }
+    if (effect.kind === 'changeTopicInfo') onTopicInfoChanged?.(effect.groupId)
     c.set('outcome', outcome)
     if (refusal) {
       c.set('refusal', refusal)

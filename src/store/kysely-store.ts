@@ -1,15 +1,12 @@
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { createGroupCommit } from './group-commit.ts'
+import { applyMirrorChanges } from './mirror-changes.ts'
 import { eventFromRow, toBytes, topicFromRow } from './rows.ts'
-import type { Database, TopicsTable } from './schema.ts'
+import type { Database } from './schema.ts'
 import { StoreError } from './store-error.ts'
-import type { Effect, NewTopic, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
-
-interface Write {
-  callback: ReceivedCallback
-  effect: Effect
-}
+import type { Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
+import { applyEffect, iso, noNul, writeBatch, type Write } from './write-batch.ts'
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -20,110 +17,6 @@ export interface KyselyStoreOptions {
   /** Closes what the dialect opened, after Kysely is destroyed. */
   onClose?(): Promise<void> | void
   observer?: StoreObserver | undefined
-}
-
-/** Neither PostgreSQL text nor our JSON columns may hold U+0000; the raw body keeps it, as bytes. */
-const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text)
-const iso = (ms: number) => new Date(ms).toISOString()
-
-type Result = { outcome: EventOutcome; reason: string | null }
-
-function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
-  return {
-    topic_id: t.TopicId,
-    group_id: t.GroupId,
-    name: t.Name,
-    type: t.Type,
-    owner_account: t.Owner_Account,
-    operator_account: t.Operator_Account,
-    user_defined_data: t.UserDefinedDataList === null ? null : JSON.stringify(t.UserDefinedDataList),
-    client_ip: t.ClientIP,
-    opt_platform: t.OptPlatform,
-    received_at: at,
-  }
-}
-
-/**
- * Inserts topics in one statement and tells, for each, whether it is the first delivery: the
- * database, not this process, decides which delivery is first, so replicas race safely. Within the
- * list, the first of two deliveries of one topic is the one stored.
- */
-async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ topic: NewTopic; at: string }>): Promise<Result[]> {
-  const inserted = await trx
-    .insertInto('topics')
-    .values(topics.map(({ topic, at }) => topicRow(topic, at)))
-    .onConflict((oc) => oc.column('topic_id').doNothing())
-    .returning('topic_id')
-    .execute()
-  const fresh = new Set(inserted.map((row) => row.topic_id))
-  return topics.map(({ topic }) => {
-    const first = fresh.delete(topic.TopicId)
-    return { outcome: first ? 'stored' : 'duplicate', reason: null }
-  })
-}
-
-async function destroyTopics(trx: Transaction<Database>, topicIds: readonly string[], at: string): Promise<Result> {
-  if (topicIds.length === 0) return { outcome: 'ignored', reason: 'TopicIdList is empty' }
-  const updated = await trx
-    .updateTable('topics')
-    .set({ deleted_at: at })
-    .where('topic_id', 'in', topicIds)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst()
-  if (Number(updated.numUpdatedRows) > 0) return { outcome: 'stored', reason: null }
-  const known = await trx
-    .selectFrom('topics')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('topic_id', 'in', topicIds)
-    .executeTakeFirstOrThrow()
-  return Number(known.n) > 0
-    ? { outcome: 'duplicate', reason: null }
-    : { outcome: 'ignored', reason: 'none of the topics in TopicIdList is known' }
-}
-
-/** Applies one effect on its own (`replay`). */
-async function applyEffect(trx: Transaction<Database>, effect: Effect, at: string): Promise<Result> {
-  switch (effect.kind) {
-    case 'createTopic':
-      return (await createTopics(trx, [{ topic: effect.topic, at }]))[0]!
-    case 'destroyTopics':
-      return destroyTopics(trx, effect.topicIds, at)
-    case 'ignore':
-      return { outcome: 'ignored', reason: null }
-    case 'reject':
-      return { outcome: 'rejected', reason: effect.reason }
-  }
-}
-
-/**
- * Writes a batch in the caller's transaction: new topics in one insert, then the rarer effects in
- * order, then every event in one insert. Two statements for the common batch, whatever its size.
- */
-async function writeBatch(trx: Transaction<Database>, writes: readonly Write[]): Promise<EventOutcome[]> {
-  const results = new Array<Result>(writes.length)
-  const at = writes.map((w) => iso(w.callback.receivedAt))
-  const creates = writes.flatMap((w, i) => (w.effect.kind === 'createTopic' ? [{ i, topic: w.effect.topic, at: at[i]! }] : []))
-  if (creates.length > 0) {
-    const created = await createTopics(trx, creates)
-    creates.forEach(({ i }, k) => (results[i] = created[k]!))
-  }
-  for (let i = 0; i < writes.length; i++) {
-    if (results[i] === undefined) results[i] = await applyEffect(trx, writes[i]!.effect, at[i]!)
-  }
-  await trx
-    .insertInto('callback_events')
-    .values(
-      writes.map(({ callback }, i) => ({
-        received_at: at[i]!,
-        command: noNul(callback.command),
-        query: JSON.stringify(callback.query),
-        body: callback.body,
-        outcome: results[i]!.outcome,
-        reason: results[i]!.reason === null ? null : noNul(results[i]!.reason!),
-      })),
-    )
-    .execute()
-  return results.map((r) => r.outcome)
 }
 
 /** A page from rows fetched with `limit + 1`: the extra row only tells that there is a next page. */
@@ -228,6 +121,36 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer }: 
             reason: row.reason,
           }),
         )
+      }),
+
+    groupTopics: (groupId) =>
+      guarded('reading the group\'s topics', async () => {
+        const rows = await db.selectFrom('topics').selectAll().where('group_id', '=', groupId).orderBy('seq').execute()
+        return rows.map(topicFromRow)
+      }),
+
+    liveGroupIds: () =>
+      guarded('listing the groups', async () => {
+        const rows = await db.selectFrom('topics').select('group_id').distinct().where('deleted_at', 'is', null).orderBy('group_id').execute()
+        return rows.map((r) => r.group_id)
+      }),
+
+    applyMirrorChanges: (changes, nowMs, listedAtMs) =>
+      guarded('applying the reconciliation', () => db.transaction().execute((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs))),
+
+    acquireLease: (name, holder, nowMs, ttlMs) =>
+      guarded('taking the lease', async () => {
+        // One statement: the database decides who holds it, whichever replica asks first.
+        await sql`insert into leases (name, holder, expires_at_ms) values (${name}, ${holder}, ${nowMs + ttlMs})
+          on conflict (name) do update set holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+          where leases.holder = excluded.holder or leases.expires_at_ms < ${nowMs}`.execute(db)
+        const row = await db.selectFrom('leases').select('holder').where('name', '=', name).executeTakeFirst()
+        return row?.holder === holder
+      }),
+
+    releaseLease: (name, holder) =>
+      guarded('releasing the lease', async () => {
+        await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute()
       }),
 
     ping: () =>

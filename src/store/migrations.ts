@@ -56,6 +56,72 @@ function migrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.createIndex('callback_events_outcome_id').on('callback_events').columns(['outcome', 'id']).execute()
       },
     },
+    // The whole topic lifecycle and reconciliation with IM's REST API: the profile fields IM's topic
+    // profile has, UpdatedAt, owner and operator unknown (null) for a topic first learnt from the REST
+    // API, tombstones for destroys that arrive before their create, the source of each event, and the
+    // lease that lets one replica reconcile at a time.
+    '0002_topic_lifecycle': {
+      async up(db: Kysely<any>) {
+        if (kind === 'postgres') {
+          await sql`alter table topics alter column owner_account drop not null, alter column operator_account drop not null`.execute(db)
+          for (const column of ['introduction', 'notification', 'face_url', 'custom_string']) {
+            await db.schema.alterTable('topics').addColumn(column, 'text').execute()
+          }
+          await db.schema.alterTable('topics').addColumn('updated_at', t.time).execute()
+          await sql`update topics set updated_at = received_at`.execute(db)
+          await sql`alter table topics alter column updated_at set not null`.execute(db)
+        } else {
+          // SQLite cannot drop NOT NULL in place: the table is rebuilt, keeping every row and its seq.
+          await sql`create table topics_new (
+            seq integer primary key autoincrement,
+            topic_id text not null unique,
+            group_id text not null,
+            name text not null,
+            type text not null,
+            owner_account text,
+            operator_account text,
+            user_defined_data text,
+            client_ip text,
+            opt_platform text,
+            received_at text not null,
+            deleted_at text,
+            introduction text,
+            notification text,
+            face_url text,
+            custom_string text,
+            updated_at text not null
+          )`.execute(db)
+          await sql`insert into topics_new (seq, topic_id, group_id, name, type, owner_account, operator_account,
+            user_defined_data, client_ip, opt_platform, received_at, deleted_at, updated_at)
+            select seq, topic_id, group_id, name, type, owner_account, operator_account, user_defined_data,
+            client_ip, opt_platform, received_at, deleted_at, received_at from topics`.execute(db)
+          await sql`drop table topics`.execute(db)
+          await sql`alter table topics_new rename to topics`.execute(db)
+          await db.schema.createIndex('topics_group_id_seq').on('topics').columns(['group_id', 'seq']).execute()
+        }
+        await db.schema
+          .createTable('topic_tombstones')
+          .addColumn('topic_id', 'text', (c) => c.primaryKey())
+          .addColumn('group_id', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', t.time, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createTable('group_tombstones')
+          .addColumn('group_id', 'text', (c) => c.primaryKey())
+          .addColumn('deleted_at', t.time, (c) => c.notNull())
+          .execute()
+        await db.schema
+          .alterTable('callback_events')
+          .addColumn('source', 'text', (c) => c.notNull().defaultTo('callback').check(sql`source in ('callback', 'reconcile')`))
+          .execute()
+        await db.schema
+          .createTable('leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('expires_at_ms', t.id, (c) => c.notNull())
+          .execute()
+      },
+    },
   }
 }
 

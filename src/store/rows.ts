@@ -26,7 +26,12 @@ export function topicFromRow(row: Selectable<TopicsTable>): Topic {
     UserDefinedDataList: row.user_defined_data === null ? null : JSON.parse(row.user_defined_data),
     ClientIP: row.client_ip,
     OptPlatform: row.opt_platform,
+    Introduction: row.introduction,
+    Notification: row.notification,
+    FaceUrl: row.face_url,
+    CustomString: row.custom_string,
     ReceivedAt: toIso(row.received_at),
+    UpdatedAt: toIso(row.updated_at),
     DeletedAt: row.deleted_at === null ? null : toIso(row.deleted_at),
   }
 }
@@ -41,5 +46,6 @@ export function eventFromRow(row: Selectable<CallbackEventsTable>): CallbackEven
     Body: utf8.decode(toBytes(row.body)),
     Outcome: row.outcome,
     Reason: row.reason,
+    Source: row.source,
   }
 }

@@ -7,6 +7,9 @@ import type { Generated } from 'kysely'
 export interface Database {
   topics: TopicsTable
   callback_events: CallbackEventsTable
+  topic_tombstones: TopicTombstonesTable
+  group_tombstones: GroupTombstonesTable
+  leases: LeasesTable
 }
 
 export interface TopicsTable {
@@ -16,8 +19,9 @@ export interface TopicsTable {
   group_id: string
   name: string
   type: string
-  owner_account: string
-  operator_account: string
+  /** Null for a topic first learnt from IM's REST API, until a callback names it. */
+  owner_account: string | null
+  operator_account: string | null
   /** JSON text of `UserDefinedDataList`, in order, or null when IM sent none. */
   user_defined_data: string | null
   client_ip: string | null
@@ -25,6 +29,33 @@ export interface TopicsTable {
   /** RFC 3339 text on SQLite, timestamptz on PostgreSQL. */
   received_at: string | Date
   deleted_at: string | Date | null
+  /** The profile fields of IM's topic profile, null until reconciliation reads them. */
+  introduction: string | null
+  notification: string | null
+  face_url: string | null
+  custom_string: string | null
+  /** When the row last changed; `received_at` until then. */
+  updated_at: string | Date
+}
+
+/** A destroy that arrived before its create: the create, when it comes, is stored as deleted. */
+export interface TopicTombstonesTable {
+  topic_id: string
+  group_id: string
+  deleted_at: string | Date
+}
+
+/** A Community disbanded: a create for one of its topics that arrives later is stored as deleted. */
+export interface GroupTombstonesTable {
+  group_id: string
+  deleted_at: string | Date
+}
+
+/** Who may run a job that one replica at a time runs (reconciliation), until when. */
+export interface LeasesTable {
+  name: string
+  holder: string
+  expires_at_ms: number | string
 }
 
 export interface CallbackEventsTable {
@@ -38,4 +69,6 @@ export interface CallbackEventsTable {
   outcome: 'stored' | 'duplicate' | 'ignored' | 'rejected'
   reason: string | null
   replayed_at: string | Date | null
+  /** `callback` for what IM posted, `reconcile` for a change that reconciliation made. */
+  source: Generated<'callback' | 'reconcile'>
 }

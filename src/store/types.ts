@@ -41,8 +41,39 @@ export interface NewTopic {
 export type Effect =
   | { kind: 'createTopic'; topic: NewTopic }
   | { kind: 'destroyTopics'; groupId: string; topicIds: readonly string[] }
-  | { kind: 'ignore' }
+  | { kind: 'destroyGroup'; groupId: string }
+  | { kind: 'changeTopicInfo'; groupId: string; topicId: string | undefined; profile: Partial<TopicProfile> }
+  | { kind: 'ignore'; reason?: string }
   | { kind: 'reject'; reason: string }
+
+/**
+ * The fields of a topic that IM's topic profile (the REST API's `get_topic`) holds.
+ *
+ * @example
+ * ```ts
+ * const profile: TopicProfile = { Name: 'news', Introduction: null, Notification: null, FaceUrl: null, CustomString: null }
+ * ```
+ */
+export interface TopicProfile {
+  Name: string
+  Introduction: string | null
+  Notification: string | null
+  FaceUrl: string | null
+  CustomString: string | null
+}
+
+/**
+ * One change that reconciliation makes to the mirror, with the profile IM answered.
+ *
+ * @example
+ * ```ts
+ * const change: MirrorChange = { kind: 'delete', groupId: 'g', topicId: 't', reason: 'IM no longer lists the topic' }
+ * ```
+ */
+export type MirrorChange =
+  | { kind: 'insert'; groupId: string; topicId: string; profile: TopicProfile; reason: string }
+  | { kind: 'update'; groupId: string; topicId: string; profile: TopicProfile; reason: string }
+  | { kind: 'delete'; groupId: string; topicId: string; reason: string }
 
 /** One authenticated callback as received, for the event log. */
 export interface ReceivedCallback {
@@ -94,6 +125,24 @@ export interface Store {
   }): Promise<Page<CallbackEvent>>
   /** The rejected events after `after`, oldest first, for `replay`. */
   listRejected(after: number, limit: number): Promise<StoredEvent[]>
+  /** Every topic of a group, deleted ones included, for reconciliation. */
+  groupTopics(groupId: string): Promise<Topic[]>
+  /** The groups that have a live topic in the mirror, for reconciliation. */
+  liveGroupIds(): Promise<string[]>
+  /**
+   * Applies reconciliation's changes in one transaction, each logged as an event with source
+   * `reconcile`; resolves with the changes that took effect. A delete takes effect only on a topic
+   * still live and unchanged since `listedAtMs` (when IM's listing was read), so that a callback that
+   * arrived during the reconciliation is never undone by it.
+   */
+  applyMirrorChanges(changes: readonly MirrorChange[], nowMs: number, listedAtMs: number): Promise<MirrorChange[]>
+  /**
+   * Takes the lease `name` for `holder` until `nowMs + ttlMs` if nobody else holds it (or theirs ran
+   * out); renews it if `holder` has it. Resolves whether `holder` holds it now.
+   */
+  acquireLease(name: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean>
+  /** Gives the lease back, if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   /** Waits for pending writes, then closes the connections. */

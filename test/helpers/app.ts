@@ -23,13 +23,18 @@ export interface TestApp {
 /** The app in process, over a real SQLite database in memory, with captured logs. */
 export async function makeApp(
   env: Record<string, string | undefined> = {},
-  { store, level = 'debug', nowMs = NOW_MS }: { store?: Store; level?: LogLevel; nowMs?: number } = {},
+  {
+    store,
+    level = 'debug',
+    nowMs = NOW_MS,
+    onTopicInfoChanged,
+  }: { store?: Store; level?: LogLevel; nowMs?: number; onTopicInfoChanged?: (groupId: string) => void } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, ...env })
   const logs: string[] = []
   const metrics = createMetrics()
   const theStore = store ?? (await openSqliteStore(':memory:', { observer: metrics }))
-  const app = createApp({ config, store: theStore, metrics, clock: () => nowMs, log: createLogger({ level, write: (l) => (logs.push(l), keepLogLine(l)) }) })
+  const app = createApp({ config, store: theStore, metrics, clock: () => nowMs, log: createLogger({ level, write: (l) => (logs.push(l), keepLogLine(l)) }), onTopicInfoChanged })
   return { app, store: theStore, logs }
 }
 

@@ -1,10 +1,12 @@
 import { API_TOKEN, PREVIOUS_TOKEN, TOKEN } from './app.ts'
+import { IM_SECRET_KEY } from './fake-im.ts'
 
 /** What must never appear in a log line: every token the tests use, and pieces of bodies they send. */
 export const LOG_SECRETS = [
   TOKEN,
   PREVIOUS_TOKEN,
   API_TOKEN,
+  IM_SECRET_KEY,
   'xxxxyyyy', // the docs' worked example token
   'bench-token',
   // The documented sample body's values, which only a logged body would carry.

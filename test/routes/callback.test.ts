@@ -41,7 +41,12 @@ describe('POST /callback: Group.CallbackAfterCreateTopic', () => {
       ],
       ClientIP: '127.0.0.1',
       OptPlatform: 'RESTAPI',
+      Introduction: null,
+      Notification: null,
+      FaceUrl: null,
+      CustomString: null,
       ReceivedAt: '2026-11-22T08:00:00.000Z',
+      UpdatedAt: '2026-11-22T08:00:00.000Z',
       DeletedAt: null,
     })
   })
@@ -118,6 +123,53 @@ describe('POST /callback: Group.CallbackAfterCreateTopic', () => {
     const outcomes = (await t.store.listEvents({ limit: 100, after: 0 })).items.map((e) => e.Outcome)
     expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1)
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(19)
+  })
+})
+
+describe('POST /callback: the rest of the topic lifecycle', () => {
+  const GROUP = sampleAfterCreateTopic.GroupId
+  const destroyed = { CallbackCommand: 'Group.CallbackAfterGroupDestroyed', GroupId: GROUP, Type: 'Community', Owner_Account: 'leckie', Name: 'g' }
+  const changed = { CallbackCommand: 'Group.CallbackAfterTopicInfoChanged', GroupId: GROUP, Type: 'Community', Operator_Account: 'leckie', Name: 'renamed' }
+
+  it('marks every topic of a disbanded Community deleted', async () => {
+    await post(t.app, callbackUrl(), sampleAfterCreateTopic)
+    const res = await post(t.app, callbackUrl({ command: destroyed.CallbackCommand }), destroyed)
+    expect(await res.json()).toEqual(sampleAnswer)
+    expect((await storedTopic())?.DeletedAt).toBe('2026-11-22T08:00:00.000Z')
+  })
+
+  it('ignores the disbanding of a group that is not a Community, and says why', async () => {
+    await post(t.app, callbackUrl(), sampleAfterCreateTopic)
+    const res = await post(t.app, callbackUrl({ command: destroyed.CallbackCommand }), { ...destroyed, Type: 'Public' })
+    expect(res.status).toBe(200)
+    expect((await storedTopic())?.DeletedAt).toBeNull()
+    const events = (await t.store.listEvents({ limit: 10, after: 0 })).items
+    expect(events.at(-1)).toMatchObject({ Outcome: 'ignored', Reason: 'a Public group has no topics' })
+  })
+
+  it('refuses a disbanding without its Type, naming the field', async () => {
+    const { Type: _, ...noType } = destroyed
+    const res = await post(t.app, callbackUrl({ command: destroyed.CallbackCommand }), noType)
+    await expectRefusal(res, 400, 4012, 'Group.CallbackAfterGroupDestroyed body is invalid: Type is required (a string)')
+  })
+
+  it('tells the reconciler which group changed a topic profile, after the commit', async () => {
+    const groups: string[] = []
+    const withHook = await makeApp({}, { onTopicInfoChanged: (groupId) => groups.push(groupId) })
+    try {
+      const res = await post(withHook.app, callbackUrl({ command: changed.CallbackCommand }), changed)
+      expect(await res.json()).toEqual(sampleAnswer)
+      expect(groups).toEqual([GROUP])
+      const [event] = (await withHook.store.listEvents({ limit: 10, after: 0 })).items
+      expect(event).toMatchObject({ Outcome: 'ignored', Reason: 'no TopicId: reconciling the group with IM applies the change' })
+    } finally {
+      await withHook.store.close()
+    }
+  })
+
+  it('refuses a topic profile change with a mistyped field, naming it', async () => {
+    const res = await post(t.app, callbackUrl({ command: changed.CallbackCommand }), { ...changed, Introduction: 7 })
+    await expectRefusal(res, 400, 4012, 'Group.CallbackAfterTopicInfoChanged body is invalid: Introduction must be a string, got a number')
   })
 })
 

@@ -65,6 +65,20 @@ describe('DATABASE_URL', () => {
     )
   })
 
+  it('turns reconciliation on with both of its credentials, and refuses one without the other', () => {
+    expect(loadConfig({ IM_SDKAPPID: '1' }).reconcile).toBeUndefined()
+    expect(loadConfig({ IM_SDKAPPID: '1', IM_ADMIN_IDENTIFIER: 'admin', IM_SECRET_KEY: 'k' }).reconcile).toEqual({
+      apiBase: 'https://console.tim.qq.com', identifier: 'admin', secretKey: 'k', intervalMs: 3_600_000, timeoutMs: 5000,
+    })
+    expect(() => loadConfig({ IM_SDKAPPID: '1', IM_ADMIN_IDENTIFIER: 'admin' })).toThrow(
+      "IM_ADMIN_IDENTIFIER is set but IM_SECRET_KEY is not; reconciliation with IM's REST API needs both",
+    )
+    expect(() => loadConfig({ IM_SDKAPPID: '1', IM_API_BASE: 'console.tim.qq.com' })).toThrow(
+      'IM_API_BASE must be an http(s) URL such as https://console.tim.qq.com, got "console.tim.qq.com"',
+    )
+    expect(() => loadConfig({ IM_SDKAPPID: '1', RECONCILE_INTERVAL: '1h' })).toThrow('RECONCILE_INTERVAL must be an integer from 0 to 604800, got "1h"')
+  })
+
   it('is checked with the rest of the configuration, at startup', () => {
     expect(() => loadConfig({ IM_SDKAPPID: '1', DATABASE_URL: 'mysql://u:pw1@h/db' })).toThrow(
       new ConfigError('The configuration is invalid:\n- DATABASE_URL has the scheme "mysql:", which this service does not support: use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite'),

@@ -62,7 +62,12 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect(await store.record(received(), create(1))).toBe('stored')
       expect(await store.getTopic(topic(1).TopicId)).toEqual({
         ...topic(1),
+        Introduction: null,
+        Notification: null,
+        FaceUrl: null,
+        CustomString: null,
         ReceivedAt: '2026-11-22T08:00:01.000Z',
+        UpdatedAt: '2026-11-22T08:00:01.000Z',
         DeletedAt: null,
       })
     })
@@ -110,11 +115,97 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect((await store.getTopic(topic(1).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:03.000Z')
     })
 
-    it('ignores the destruction of topics it never stored, and says so', async () => {
-      const destroy: Effect = { kind: 'destroyTopics', groupId: 'g', topicIds: ['unknown'] }
-      expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('ignored')
+    it('keeps a tombstone for the destruction of a topic not stored yet, so that its late create lands deleted', async () => {
+      const destroy: Effect = { kind: 'destroyTopics', groupId: '@TGS#odd', topicIds: [topic(1).TopicId] }
+      expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('stored')
       const [event] = (await store.listEvents({ limit: 10, after: 0 })).items
-      expect(event?.Reason).toBe('none of the topics in TopicIdList is known')
+      expect(event?.Reason).toBe('the topics are not known yet: kept as tombstones, so a late create is stored as deleted')
+      expect(await store.getTopic(topic(1).TopicId)).toBeUndefined()
+      // The create arrives late, alone and then in a batch with others: it is stored, as deleted.
+      expect(await store.record(received(), create(1))).toBe('stored')
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'topic 1', DeletedAt: '2026-11-22T08:00:01.000Z' })
+      await Promise.all([3, 5].map((n) => store.record(received(), create(n))))
+      expect((await store.getTopic(topic(3).TopicId))?.DeletedAt).toBeNull()
+      // A re-delivery of the create never undoes the delete.
+      expect(await store.record(received(), create(1))).toBe('duplicate')
+      expect((await store.getTopic(topic(1).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:01.000Z')
+    })
+
+    it('marks every topic of a disbanded Community deleted, and a late create of one of them too', async () => {
+      await Promise.all([1, 2, 3].map((n) => store.record(received(), create(n))))
+      const disband: Effect = { kind: 'destroyGroup', groupId: '@TGS#odd' }
+      expect(await store.record(received('Group.CallbackAfterGroupDestroyed'), disband)).toBe('stored')
+      const deleted = (await store.groupTopics('@TGS#odd')).map((t) => t.DeletedAt)
+      expect(deleted).toEqual(['2026-11-22T08:00:04.000Z', '2026-11-22T08:00:04.000Z'])
+      expect((await store.getTopic(topic(2).TopicId))?.DeletedAt).toBeNull()
+      expect(await store.record(received('Group.CallbackAfterGroupDestroyed'), disband)).toBe('duplicate')
+      expect(await store.record(received(), create(5))).toBe('stored')
+      expect((await store.getTopic(topic(5).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:04.000Z')
+      expect(await store.liveGroupIds()).toEqual(['@TGS#even'])
+    })
+
+    it('applies a topic profile change that names its topic, and ignores one that does not', async () => {
+      await store.record(received(), create(1))
+      const named: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Name: 'renamed', FaceUrl: 'https://x/y.png' } }
+      expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), named)).toBe('stored')
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'renamed', FaceUrl: 'https://x/y.png', Introduction: null, UpdatedAt: '2026-11-22T08:00:02.000Z' })
+      const anonymous: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: undefined, profile: { Name: 'again' } }
+      expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), anonymous)).toBe('ignored')
+      expect((await store.getTopic(topic(1).TopicId))?.Name).toBe('renamed')
+    })
+
+    it('applies reconciliation: inserts, updates, deletes, each logged with source reconcile', async () => {
+      await Promise.all([1, 3].map((n) => store.record(received(), create(n))))
+      const profile = { Name: 'from IM', Introduction: 'intro', Notification: null, FaceUrl: null, CustomString: 'c' }
+      const listedAt = (clock += 1000)
+      const applied = await store.applyMirrorChanges(
+        [
+          { kind: 'insert', groupId: '@TGS#odd', topicId: topic(9).TopicId, profile, reason: 'IM lists it' },
+          { kind: 'update', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile, reason: 'renamed' },
+          { kind: 'delete', groupId: '@TGS#odd', topicId: topic(3).TopicId, reason: 'gone' },
+        ],
+        (clock += 1000),
+        listedAt,
+      )
+      expect(applied.map((c) => c.kind)).toEqual(['insert', 'update', 'delete'])
+      expect(await store.getTopic(topic(9).TopicId)).toMatchObject({
+        Name: 'from IM', Introduction: 'intro', CustomString: 'c', Type: 'Community', Owner_Account: null, Operator_Account: null, UserDefinedDataList: null, DeletedAt: null,
+      })
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie', UpdatedAt: '2026-11-22T08:00:04.000Z' })
+      expect((await store.getTopic(topic(3).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:04.000Z')
+      const events = (await store.listEvents({ limit: 10, after: 0 })).items.filter((e) => e.Source === 'reconcile')
+      expect(events.map((e) => [e.CallbackCommand, e.Query.Change, e.Query.TopicId, e.Reason])).toEqual([
+        ['Reconcile', 'insert', topic(9).TopicId, 'IM lists it'],
+        ['Reconcile', 'update', topic(1).TopicId, 'renamed'],
+        ['Reconcile', 'delete', topic(3).TopicId, 'gone'],
+      ])
+      // The create callback of a topic reconciliation inserted fills in what only the callback knows.
+      expect(await store.record(received(), create(9))).toBe('stored')
+      expect(await store.getTopic(topic(9).TopicId)).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie', ClientIP: '10.0.0.1' })
+      expect(await store.record(received(), create(9))).toBe('duplicate')
+    })
+
+    it('never lets reconciliation delete a topic that changed after IM was read', async () => {
+      const listedAt = clock
+      await store.record(received(), create(1))
+      const applied = await store.applyMirrorChanges([{ kind: 'delete', groupId: '@TGS#odd', topicId: topic(1).TopicId, reason: 'gone' }], (clock += 1000), listedAt)
+      expect(applied).toEqual([])
+      expect((await store.getTopic(topic(1).TopicId))?.DeletedAt).toBeNull()
+    })
+
+    it('gives its lease to one holder at a time, until it runs out or is released', async () => {
+      const other = await database.open()
+      try {
+        expect(await store.acquireLease('reconcile', 'a', clock, 60_000)).toBe(true)
+        expect(await other.acquireLease('reconcile', 'b', clock + 1000, 60_000)).toBe(false)
+        expect(await store.acquireLease('reconcile', 'a', clock + 2000, 60_000)).toBe(true)
+        expect(await other.acquireLease('reconcile', 'b', clock + 62_001, 60_000)).toBe(true)
+        expect(await store.acquireLease('reconcile', 'a', clock + 62_002, 60_000)).toBe(false)
+        await other.releaseLease('reconcile', 'b')
+        expect(await store.acquireLease('reconcile', 'a', clock + 62_003, 60_000)).toBe(true)
+      } finally {
+        await other.close()
+      }
     })
 
     it('logs every callback with its outcome, query and raw body', async () => {

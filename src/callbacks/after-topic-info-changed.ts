@@ -1,0 +1,30 @@
+import { CallbackAfterTopicInfoChanged } from '../contract/callback-bodies.ts'
+import type { Effect, TopicProfile } from '../store/types.ts'
+import { describeIssues } from './describe-issues.ts'
+import type { CallbackHandler } from './types.ts'
+
+/**
+ * `Group.CallbackAfterTopicInfoChanged`: a topic's profile changed. IM's documented body names only the
+ * group, so the effect carries the group for reconciliation to find which topic changed; when a
+ * `TopicId` is present, the new fields apply to it at once.
+ *
+ * @example
+ * ```ts
+ * afterTopicInfoChanged({ CallbackCommand: '…', GroupId: 'g', Name: 'new' }, {})
+ * // { kind: 'changeTopicInfo', groupId: 'g', topicId: undefined, profile: { Name: 'new' } }
+ * ```
+ */
+export const afterTopicInfoChanged: CallbackHandler = (body): Effect => {
+  const parsed = CallbackAfterTopicInfoChanged.safeParse(body, { reportInput: true })
+  if (!parsed.success) {
+    return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${describeIssues(parsed.error.issues)}` }
+  }
+  const { GroupId, TopicId, Name, Introduction, Notification, FaceUrl } = parsed.data
+  const withNul = GroupId.includes('\0') ? 'GroupId' : TopicId?.includes('\0') ? 'TopicId' : undefined
+  if (withNul) return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${withNul} contains a NUL character (U+0000)` }
+  const profile: Partial<TopicProfile> = {}
+  for (const [field, value] of Object.entries({ Name, Introduction, Notification, FaceUrl })) {
+    if (value !== undefined) profile[field as keyof TopicProfile] = value.replaceAll('\0', '\uFFFD')
+  }
+  return { kind: 'changeTopicInfo', groupId: GroupId, topicId: TopicId, profile }
+}

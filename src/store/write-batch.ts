@@ -1,0 +1,211 @@
+import { sql, type Insertable, type Transaction } from 'kysely'
+import type { EventOutcome } from '../contract/read-api.ts'
+import type { Database, TopicsTable } from './schema.ts'
+import type { Effect, NewTopic, ReceivedCallback, TopicProfile } from './types.ts'
+
+/** One callback to log, with what it does to the mirror. */
+export interface Write {
+  callback: ReceivedCallback
+  effect: Effect
+}
+
+/** Neither PostgreSQL text nor our JSON columns may hold U+0000; the raw body keeps it, as bytes. */
+export const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text)
+export const iso = (ms: number) => new Date(ms).toISOString()
+
+type Result = { outcome: EventOutcome; reason: string | null }
+const stored: Result = { outcome: 'stored', reason: null }
+const duplicate: Result = { outcome: 'duplicate', reason: null }
+
+function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
+  return {
+    topic_id: t.TopicId,
+    group_id: t.GroupId,
+    name: t.Name,
+    type: t.Type,
+    owner_account: t.Owner_Account,
+    operator_account: t.Operator_Account,
+    user_defined_data: t.UserDefinedDataList === null ? null : JSON.stringify(t.UserDefinedDataList),
+    client_ip: t.ClientIP,
+    opt_platform: t.OptPlatform,
+    received_at: at,
+    updated_at: at,
+  }
+}
+
+/**
+ * Topics just inserted whose destroy (or whose group's disbanding) arrived first are stored deleted,
+ * at the time the destroy arrived: IM promises no order.
+ */
+export async function applyTombstones(trx: Transaction<Database>, topicIds: readonly string[]): Promise<void> {
+  if (topicIds.length === 0) return
+  await trx
+    .updateTable('topics')
+    .set({
+      deleted_at: sql`coalesce(
+        (select tt.deleted_at from topic_tombstones tt where tt.topic_id = topics.topic_id),
+        (select gt.deleted_at from group_tombstones gt where gt.group_id = topics.group_id))`,
+    })
+    .where('topic_id', 'in', topicIds)
+    .where((eb) =>
+      eb.or([
+        eb.exists(eb.selectFrom('topic_tombstones as tt').select('tt.topic_id').whereRef('tt.topic_id', '=', 'topics.topic_id')),
+        eb.exists(eb.selectFrom('group_tombstones as gt').select('gt.group_id').whereRef('gt.group_id', '=', 'topics.group_id')),
+      ]),
+    )
+    .execute()
+}
+
+/**
+ * Inserts topics in one statement and tells, for each, whether it is the first delivery: the
+ * database, not this process, decides which delivery is first, so replicas race safely. Within the
+ * list, the first of two deliveries of one topic is the one stored. A later delivery changes nothing,
+ * except on a topic that reconciliation inserted first: the callback fills in what only it knows
+ * (owner, operator, custom fields, client), and never undoes a delete.
+ */
+async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ topic: NewTopic; at: string }>): Promise<Result[]> {
+  const inserted = await trx
+    .insertInto('topics')
+    .values(topics.map(({ topic, at }) => topicRow(topic, at)))
+    .onConflict((oc) => oc.column('topic_id').doNothing())
+    .returning('topic_id')
+    .execute()
+  const fresh = new Set(inserted.map((row) => row.topic_id))
+  await applyTombstones(trx, [...fresh])
+  const results: Result[] = []
+  for (const { topic, at } of topics) {
+    if (fresh.delete(topic.TopicId)) {
+      results.push(stored)
+      continue
+    }
+    const filled = await trx
+      .updateTable('topics')
+      .set({
+        owner_account: topic.Owner_Account,
+        operator_account: topic.Operator_Account,
+        user_defined_data: topic.UserDefinedDataList === null ? null : JSON.stringify(topic.UserDefinedDataList),
+        client_ip: topic.ClientIP,
+        opt_platform: topic.OptPlatform,
+        updated_at: at,
+      })
+      .where('topic_id', '=', topic.TopicId)
+      .where('owner_account', 'is', null)
+      .executeTakeFirst()
+    results.push(Number(filled.numUpdatedRows) > 0 ? { outcome: 'stored', reason: 'filled in the fields a reconciled topic lacked' } : duplicate)
+  }
+  return results
+}
+
+/**
+ * Marks the listed topics deleted. A topic not known yet gets a tombstone, so that its create, if it
+ * arrives later, is stored as deleted.
+ */
+async function destroyTopics(trx: Transaction<Database>, groupId: string, topicIds: readonly string[], at: string): Promise<Result> {
+  if (topicIds.length === 0) return { outcome: 'ignored', reason: 'TopicIdList is empty' }
+  const updated = await trx
+    .updateTable('topics')
+    .set({ deleted_at: at, updated_at: at })
+    .where('topic_id', 'in', topicIds)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst()
+  const known = new Set((await trx.selectFrom('topics').select('topic_id').where('topic_id', 'in', topicIds).execute()).map((r) => r.topic_id))
+  const unknown = [...new Set(topicIds)].filter((id) => !known.has(id))
+  if (unknown.length > 0) {
+    await trx
+      .insertInto('topic_tombstones')
+      .values(unknown.map((topic_id) => ({ topic_id, group_id: groupId, deleted_at: at })))
+      .onConflict((oc) => oc.column('topic_id').doNothing())
+      .execute()
+  }
+  if (Number(updated.numUpdatedRows) > 0) return stored
+  return unknown.length > 0 ? { outcome: 'stored', reason: 'the topics are not known yet: kept as tombstones, so a late create is stored as deleted' } : duplicate
+}
+
+/** A Community disbanded: every live topic of it is marked deleted, and later creates land deleted. */
+async function destroyGroup(trx: Transaction<Database>, groupId: string, at: string): Promise<Result> {
+  const updated = await trx
+    .updateTable('topics')
+    .set({ deleted_at: at, updated_at: at })
+    .where('group_id', '=', groupId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst()
+  const tombstone = await trx
+    .insertInto('group_tombstones')
+    .values({ group_id: groupId, deleted_at: at })
+    .onConflict((oc) => oc.column('group_id').doNothing())
+    .executeTakeFirst()
+  const n = Number(updated.numUpdatedRows)
+  if (n > 0) return { outcome: 'stored', reason: `${n} topic(s) marked deleted` }
+  return Number(tombstone.numInsertedOrUpdatedRows ?? 0n) > 0 ? { outcome: 'stored', reason: 'no live topic known: kept as a tombstone' } : duplicate
+}
+
+const PROFILE_COLUMNS = { Name: 'name', Introduction: 'introduction', Notification: 'notification', FaceUrl: 'face_url', CustomString: 'custom_string' } as const
+
+/** The columns of a (partial) topic profile. */
+export function profileColumns(profile: Partial<TopicProfile>): Partial<Pick<TopicsTable, (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS]>> {
+  const columns: Record<string, string | null> = {}
+  for (const [field, column] of Object.entries(PROFILE_COLUMNS)) {
+    const value = profile[field as keyof TopicProfile]
+    if (value !== undefined) columns[column] = value
+  }
+  return columns
+}
+
+/** `Group.CallbackAfterTopicInfoChanged`: applied at once when it names its topic. */
+async function changeTopicInfo(trx: Transaction<Database>, topicId: string | undefined, profile: Partial<TopicProfile>, at: string): Promise<Result> {
+  if (topicId === undefined) return { outcome: 'ignored', reason: 'no TopicId: reconciling the group with IM applies the change' }
+  const columns = profileColumns(profile)
+  if (Object.keys(columns).length === 0) return { outcome: 'ignored', reason: 'no profile field to change' }
+  const updated = await trx.updateTable('topics').set({ ...columns, updated_at: at }).where('topic_id', '=', topicId).executeTakeFirst()
+  return Number(updated.numUpdatedRows) > 0 ? stored : { outcome: 'ignored', reason: 'the topic is not known' }
+}
+
+/** Applies one effect on its own (`replay`, and the rarer effects of a batch). */
+export async function applyEffect(trx: Transaction<Database>, effect: Effect, at: string): Promise<Result> {
+  switch (effect.kind) {
+    case 'createTopic':
+      return (await createTopics(trx, [{ topic: effect.topic, at }]))[0]!
+    case 'destroyTopics':
+      return destroyTopics(trx, effect.groupId, effect.topicIds, at)
+    case 'destroyGroup':
+      return destroyGroup(trx, effect.groupId, at)
+    case 'changeTopicInfo':
+      return changeTopicInfo(trx, effect.topicId, effect.profile, at)
+    case 'ignore':
+      return { outcome: 'ignored', reason: effect.reason ?? null }
+    case 'reject':
+      return { outcome: 'rejected', reason: effect.reason }
+  }
+}
+
+/**
+ * Writes a batch in the caller's transaction: new topics in one insert (and one update that finds
+ * the tombstones among them), then the rarer effects in order, then every event in one insert. Three
+ * statements for the common batch, whatever its size.
+ */
+export async function writeBatch(trx: Transaction<Database>, writes: readonly Write[]): Promise<EventOutcome[]> {
+  const results = new Array<Result>(writes.length)
+  const at = writes.map((w) => iso(w.callback.receivedAt))
+  const creates = writes.flatMap((w, i) => (w.effect.kind === 'createTopic' ? [{ i, topic: w.effect.topic, at: at[i]! }] : []))
+  if (creates.length > 0) {
+    const created = await createTopics(trx, creates)
+    creates.forEach(({ i }, k) => (results[i] = created[k]!))
+  }
+  for (let i = 0; i < writes.length; i++) {
+    if (results[i] === undefined) results[i] = await applyEffect(trx, writes[i]!.effect, at[i]!)
+  }
+  await trx
+    .insertInto('callback_events')
+    .values(
+      writes.map(({ callback }, i) => ({
+        received_at: at[i]!,
+        command: noNul(callback.command),
+        query: JSON.stringify(callback.query),
+        body: callback.body,
+        outcome: results[i]!.outcome,
+        reason: results[i]!.reason === null ? null : noNul(results[i]!.reason!),
+      })),
+    )
+    .execute()
+  return results.map((r) => r.outcome)
+}
