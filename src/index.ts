@@ -42,6 +42,21 @@ export {
 } from './store/index.ts'
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './log/index.ts'
 export {
+  createImRestClient,
+  createReconciler,
+  describeChange,
+  ImApiError,
+  makeUserSig,
+  reconcileMirror,
+  type ImRestClient,
+  type ImRestClientOptions,
+  type ImTopic,
+  type Reconciler,
+  type ReconcilerOptions,
+  type ReconcileOptions,
+  type ReconcileReport,
+} from './reconcile/index.ts'
+export {
   CallbackAfterCreateTopic,
   CallbackAfterTopicDestroyed,
   CallbackAnswer,

@@ -29,7 +29,7 @@ export interface FakeIm {
   groups: Map<string, Map<string, FakeTopic>>
   /** Every call that reached it, in order. */
   calls: Array<{ command: Command; body: Record<string, unknown>; at: number }>
-  /** Group list calls that came sooner than a second after the previous one (IM's documented rate). */
+  /** Group list calls refused (HTTP 429) for coming sooner than a second after the last one (IM's documented rate). */
   rateViolations: number
   /** Makes the next `times` calls of `command` answer `fault`. */
   fail(command: Command, fault: Fault, times?: number): void
@@ -93,7 +93,11 @@ export async function startFakeIm({ sdkAppId = '1400000000', pageSize = 2 }: { s
     const sigProblem = checkUserSig(q.usersig ?? '', { sdkAppId, identifier: IM_ADMIN, secretKey: IM_SECRET_KEY, nowSeconds: Math.floor(now / 1000) })
     if (sigProblem) return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 70003, ErrorInfo: sigProblem })
     if (command === 'get_appid_group_list') {
-      if (now - lastGroupListAt < 1000) fake.rateViolations++
+      // IM's rate for the group list: about one call a second. A faster call is refused.
+      if (now - lastGroupListAt < 1000) {
+        fake.rateViolations++
+        return send(res, 429, { ActionStatus: 'FAIL', ErrorCode: 429, ErrorInfo: 'too many requests' })
+      }
       lastGroupListAt = now
     }
     const faulty = faults.find((f) => f.command === command && f.times > 0)
