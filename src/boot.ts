@@ -56,8 +56,12 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
  * ```
  */
 export function serviceUrl(host: string, port: number): string {
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`
+  return `http://${hostAndPort(host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host, port)}`
+}
+
+/** `host:port`, with an IPv6 address in brackets. */
+function hostAndPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
 /**
@@ -125,7 +129,7 @@ export class StartupError extends Error {
  * ```
  */
 export function listenError(error: unknown, host: string, port: number): StartupError {
-  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`
+  const where = hostAndPort(host, port)
   const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown }
   const kind = String(code ?? name ?? '')
   const why =
