@@ -24,7 +24,8 @@ export const afterTopicInfoChanged: CallbackHandler = (body): Effect => {
   if (withNul) return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${withNul} contains a NUL character (U+0000)` }
   const profile: Partial<TopicProfile> = {}
   for (const [field, value] of Object.entries({ Name, Introduction, Notification, FaceUrl })) {
-    if (value !== undefined) profile[field as keyof TopicProfile] = value.replaceAll('\0', '\uFFFD')
+    // U+0000 is replaced where every profile is written: the store's profileColumns.
+    if (value !== undefined) profile[field as keyof TopicProfile] = value
   }
   return { kind: 'changeTopicInfo', groupId: GroupId, topicId: TopicId, profile }
 }

@@ -53,9 +53,9 @@ function difference(mirror: Topic, im: ImTopic): string | undefined {
 }
 
 /** The changes that bring one group of the mirror to what IM answered for it. */
-function planGroup(groupId: string, mirror: Topic[], im: { exists: true; topics: ImTopic[] } | { exists: false }): MirrorChange[] {
+function planGroup(groupId: string, mirror: Topic[], im: { exists: true; topics: ImTopic[] } | { exists: false }, goneReason: string): MirrorChange[] {
   const live = mirror.filter((t) => t.DeletedAt === null)
-  if (!im.exists) return live.map((t) => ({ kind: 'delete', groupId, topicId: t.TopicId, reason: 'IM says the group does not exist any more' }))
+  if (!im.exists) return live.map((t) => ({ kind: 'delete', groupId, topicId: t.TopicId, reason: goneReason }))
   const known = new Map(mirror.map((t) => [t.TopicId, t]))
   const listed = new Set(im.topics.map((t) => t.TopicId))
   const changes: MirrorChange[] = []
@@ -107,15 +107,14 @@ export async function reconcileMirror({ store, client, groupId, dryRun = false, 
       continue
     }
     report.groups++
-    await apply(planGroup(group, await store.groupTopics(group), im), readAt)
+    await apply(planGroup(group, await store.groupTopics(group), im, 'IM says the group does not exist any more'), readAt)
   }
   if (groupId === undefined) {
     // Only a whole list of groups can say that a group is gone.
     const listed = new Set(groups)
     for (const gone of (await store.liveGroupIds()).filter((g) => !listed.has(g))) {
       await beforeGroup?.()
-      const changes = planGroup(gone, await store.groupTopics(gone), { exists: false }).map((c) => ({ ...c, reason: 'IM no longer lists the group' }))
-      await apply(changes, listedAt)
+      await apply(planGroup(gone, await store.groupTopics(gone), { exists: false }, 'IM no longer lists the group'), listedAt)
     }
   }
   return report

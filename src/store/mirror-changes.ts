@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { Database } from './schema.ts'
 import type { MirrorChange } from './types.ts'
-import { applyTombstones, iso, noNul, profileColumns } from './write-batch.ts'
+import { applyTombstones, iso, markDeleted, noNul, profileColumns } from './write-batch.ts'
 
 /** Applies one change; resolves whether it took effect. */
 async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: string, listedAt: string): Promise<boolean> {
@@ -12,7 +12,7 @@ async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: st
         .values({
           topic_id: change.topicId,
           group_id: change.groupId,
-          name: change.profile.Name,
+          name: noNul(change.profile.Name),
           type: 'Community',
           owner_account: null,
           operator_account: null,
@@ -41,13 +41,7 @@ async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: st
     case 'delete': {
       // Only a topic that nothing changed since IM's listing was read: a create that arrived during
       // the reconciliation is not in that listing, and must not be undone by it.
-      const updated = await trx
-        .updateTable('topics')
-        .set({ deleted_at: at, updated_at: at })
-        .where('topic_id', '=', change.topicId)
-        .where('deleted_at', 'is', null)
-        .where('updated_at', '<', listedAt)
-        .executeTakeFirst()
+      const updated = await markDeleted(trx, at).where('topic_id', '=', change.topicId).where('updated_at', '<', listedAt).executeTakeFirst()
       return Number(updated.numUpdatedRows) > 0
     }
   }

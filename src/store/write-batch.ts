@@ -34,6 +34,14 @@ function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
 }
 
 /**
+ * An update that marks topics deleted at `at`, only those still live; the caller narrows it with its
+ * own `where`.
+ */
+export function markDeleted(trx: Transaction<Database>, at: string) {
+  return trx.updateTable('topics').set({ deleted_at: at, updated_at: at }).where('deleted_at', 'is', null)
+}
+
+/**
  * Topics just inserted whose destroy (or whose group's disbanding) arrived first are stored deleted,
  * at the time the destroy arrived: IM promises no order.
  */
@@ -78,16 +86,10 @@ async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ 
       results.push(stored)
       continue
     }
+    const { owner_account, operator_account, user_defined_data, client_ip, opt_platform } = topicRow(topic, at)
     const filled = await trx
       .updateTable('topics')
-      .set({
-        owner_account: topic.Owner_Account,
-        operator_account: topic.Operator_Account,
-        user_defined_data: topic.UserDefinedDataList === null ? null : JSON.stringify(topic.UserDefinedDataList),
-        client_ip: topic.ClientIP,
-        opt_platform: topic.OptPlatform,
-        updated_at: at,
-      })
+      .set({ owner_account, operator_account, user_defined_data, client_ip, opt_platform, updated_at: at })
       .where('topic_id', '=', topic.TopicId)
       .where('owner_account', 'is', null)
       .executeTakeFirst()
@@ -102,12 +104,7 @@ async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ 
  */
 async function destroyTopics(trx: Transaction<Database>, groupId: string, topicIds: readonly string[], at: string): Promise<Result> {
   if (topicIds.length === 0) return { outcome: 'ignored', reason: 'TopicIdList is empty' }
-  const updated = await trx
-    .updateTable('topics')
-    .set({ deleted_at: at, updated_at: at })
-    .where('topic_id', 'in', topicIds)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst()
+  const updated = await markDeleted(trx, at).where('topic_id', 'in', topicIds).executeTakeFirst()
   const known = new Set((await trx.selectFrom('topics').select('topic_id').where('topic_id', 'in', topicIds).execute()).map((r) => r.topic_id))
   const unknown = [...new Set(topicIds)].filter((id) => !known.has(id))
   if (unknown.length > 0) {
@@ -123,12 +120,7 @@ async function destroyTopics(trx: Transaction<Database>, groupId: string, topicI
 
 /** A Community disbanded: every live topic of it is marked deleted, and later creates land deleted. */
 async function destroyGroup(trx: Transaction<Database>, groupId: string, at: string): Promise<Result> {
-  const updated = await trx
-    .updateTable('topics')
-    .set({ deleted_at: at, updated_at: at })
-    .where('group_id', '=', groupId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst()
+  const updated = await markDeleted(trx, at).where('group_id', '=', groupId).executeTakeFirst()
   const tombstone = await trx
     .insertInto('group_tombstones')
     .values({ group_id: groupId, deleted_at: at })
@@ -141,12 +133,12 @@ async function destroyGroup(trx: Transaction<Database>, groupId: string, at: str
 
 const PROFILE_COLUMNS = { Name: 'name', Introduction: 'introduction', Notification: 'notification', FaceUrl: 'face_url', CustomString: 'custom_string' } as const
 
-/** The columns of a (partial) topic profile. */
+/** The columns of a (partial) topic profile, without U+0000 (see {@link noNul}). */
 export function profileColumns(profile: Partial<TopicProfile>): Partial<Pick<TopicsTable, (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS]>> {
   const columns: Record<string, string | null> = {}
   for (const [field, column] of Object.entries(PROFILE_COLUMNS)) {
     const value = profile[field as keyof TopicProfile]
-    if (value !== undefined) columns[column] = value
+    if (value !== undefined) columns[column] = value === null ? null : noNul(value)
   }
   return columns
 }

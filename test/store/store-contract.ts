@@ -152,6 +152,10 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       const anonymous: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: undefined, profile: { Name: 'again' } }
       expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), anonymous)).toBe('ignored')
       expect((await store.getTopic(topic(1).TopicId))?.Name).toBe('renamed')
+      // U+0000, which no text column holds on PostgreSQL, is kept as U+FFFD on both stores.
+      const withNul: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Introduction: 'a\0b' } }
+      expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), withNul)).toBe('stored')
+      expect((await store.getTopic(topic(1).TopicId))?.Introduction).toBe('a\uFFFDb')
     })
 
     it('applies reconciliation: inserts, updates, deletes, each logged with source reconcile', async () => {
