@@ -59,9 +59,81 @@ export interface paths {
         };
         /**
          * List synced topics
-         * @description Topics in the order they were stored, a page at a time. Pass `nextCursor` back as `cursor` for the next page.
+         * @description Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`
+         *     for the next page.
+         *
+         *     This is a listing, not a way to follow changes: a topic that is deleted or updated keeps its
+         *     place in this order, and with several replicas a topic stored concurrently can appear behind a
+         *     page already read. To keep a copy current, follow `GET /changes`, which misses nothing.
          */
         get: operations["listTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the change feed
+         * @description Every topic at the position of its latest change, after the position `after`, oldest first: a
+         *     page at a time. Start with no `after` to build a full copy; pass `nextCursor` back as `after`
+         *     to go on, now or later: an empty page means you have everything committed so far, and the
+         *     same `after` later returns what changed since.
+         *
+         *     **The guarantee.** Positions are handed out in commit order, on SQLite and on PostgreSQL with
+         *     any number of replicas: once you have read position N, no change at a position at or below N
+         *     appears later. So a reader that keeps its last position never misses a change and never sees
+         *     one twice. A topic appears once, at its latest change: a topic changed twice since you last
+         *     read appears once, in its latest state (a deletion included; deleted topics stay in the feed
+         *     with `DeletedAt`).
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/changes/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the change feed as it happens
+         * @description The change feed as Server-Sent Events: every change after `after` (or after `Last-Event-ID`,
+         *     which an EventSource sends when it reconnects), then each new change as it commits, on this
+         *     replica or any other. The guarantee is that of `GET /changes`.
+         *
+         *     Each change is one event named `change`: its `id` is the change's position and its `data` is
+         *     one line of JSON, a `TopicChange`:
+         *
+         *     ```
+         *     id: 42
+         *     event: change
+         *     data: {"position":42,"kind":"created","at":"2026-11-22T08:15:00.000Z","topic":{"GroupId":"@TGS#2J4SZEAEL",...}}
+         *     ```
+         *
+         *     A comment line (`: heartbeat`) is sent when nothing happened for `CHANGES_HEARTBEAT_MS`
+         *     (15 s by default), so that proxies keep the connection open. The stream starts with
+         *     `retry: 1000`. The service ends the stream when it stops or loses its database; reconnect
+         *     with the last `id` you received, as `Last-Event-ID` or `after`. A client that reads slowly
+         *     holds up only its own stream.
+         */
+        get: operations["streamChanges"];
         put?: never;
         post?: never;
         delete?: never;
@@ -532,6 +604,32 @@ export interface components {
             nextCursor: string | null;
         };
         /**
+         * @description What the change did, seen from the position you read after: `deleted` when the topic is now
+         *     deleted; `created` when the topic did not exist at that position (you have not seen it yet);
+         *     `updated` otherwise. Apply `created` and `updated` alike as "store this topic".
+         * @enum {string}
+         */
+        ChangeKind: "created" | "updated" | "deleted";
+        /** @description One change to a topic, with the topic as it is after the change. */
+        TopicChange: {
+            /** @description The change's place in the one global order of changes; also the SSE event's `id`. */
+            position: number;
+            kind: components["schemas"]["ChangeKind"];
+            /**
+             * Format: date-time
+             * @description When the change was made (the topic's `UpdatedAt`).
+             */
+            at: string;
+            topic: components["schemas"]["Topic"];
+        };
+        ChangePage: {
+            items: components["schemas"]["TopicChange"][];
+            /** @description Pass it as `after` to go on. Never null; keep it to resume later. */
+            nextCursor: string;
+            /** @description Whether more changes had committed past this page when it was read. */
+            hasMore: boolean;
+        };
+        /**
          * @description What the service did with a callback: `stored` (it changed the synced data), `duplicate` (a
          *     re-delivery; nothing changed), `ignored` (a command the service does not act on), `rejected`
          *     (it failed validation; `Reason` says why, and `replay` can re-run it after a fix).
@@ -640,6 +738,12 @@ export interface components {
     parameters: {
         /** @description How many items at most, from 1 to 500. The default is 100. */
         Limit: number;
+        /**
+         * @description The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.
+         *     Omit it to start from the beginning.
+         * @example 42
+         */
+        After: string;
         /** @description The `nextCursor` of the previous page. Omit it for the first page. */
         Cursor: string;
     };
@@ -906,6 +1010,83 @@ export interface operations {
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
             503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.
+                 *     Omit it to start from the beginning.
+                 * @example 42
+                 */
+                after?: components["parameters"]["After"];
+                /** @description How many items at most, from 1 to 500. The default is 100. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the change feed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            400: components["responses"]["BadParameter"];
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    streamChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.
+                 *     Omit it to start from the beginning.
+                 * @example 42
+                 */
+                after?: components["parameters"]["After"];
+            };
+            header?: {
+                /**
+                 * @description `Last-Event-ID`, the `id` of the last event received (header names are case-insensitive);
+                 *     it takes precedence over `after`.
+                 * @example 42
+                 */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change feed as Server-Sent Events; each event's `data` is a `TopicChange`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 1000
+                     *
+                     *     id: 42
+                     *     event: change
+                     *     data: {"position":42,"kind":"deleted","at":"2026-11-22T09:00:00.000Z","topic":{"GroupId":"@TGS#2J4SZEAEL","TopicId":"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5","Name":"test","Type":"Community","Owner_Account":"leckie","Operator_Account":"group_root","UserDefinedDataList":null,"ClientIP":"127.0.0.1","OptPlatform":"RESTAPI","Introduction":null,"Notification":null,"FaceUrl":null,"CustomString":null,"ReceivedAt":"2026-11-22T08:15:00.000Z","UpdatedAt":"2026-11-22T09:00:00.000Z","DeletedAt":"2026-11-22T09:00:00.000Z"}}
+                     *
+                     *     : heartbeat
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadParameter"];
+            401: components["responses"]["Unauthorized"];
         };
     };
     listEvents: {

@@ -11,6 +11,8 @@ import { registerCallbackRoute, type CallbackConfig, type CallbackRouteDeps } fr
 import { registerDocs } from './routes/docs.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerReadApi } from './routes/read-api.ts'
+import { registerChanges } from './routes/changes.ts'
+import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
 import { StoreError, type Store } from './store/index.ts'
 
 /**
@@ -33,7 +35,7 @@ export type AppEnv = {
  * const config: AppConfig = loadConfig(process.env)
  * ```
  */
-export type AppConfig = CallbackConfig & Pick<Config, 'apiToken'>
+export type AppConfig = CallbackConfig & Pick<Config, 'apiToken' | 'changesHeartbeatMs'>
 
 /**
  * What {@link createApp} is built from.
@@ -60,6 +62,11 @@ export interface AppDeps {
   onTopicCreated?: CallbackRouteDeps['onTopicCreated']
   /** Told the group of each committed `Group.CallbackAfterTopicInfoChanged` (the service reconciles it). */
   onTopicInfoChanged?: CallbackRouteDeps['onTopicInfoChanged']
+  /**
+   * What wakes `GET /changes/stream`; by default one made from `store`. Pass your own to end the
+   * open streams with `changeFeed.close()` when you stop (the service's entries do).
+   */
+  changeFeed?: ChangeFeed
 }
 
 const silent = createLogger({ level: 'silent' })
@@ -130,6 +137,7 @@ export function createApp({
   metrics = createMetrics(),
   onTopicCreated,
   onTopicInfoChanged,
+  changeFeed,
 }: AppDeps): OpenAPIHono<AppEnv> {
   if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
@@ -143,6 +151,7 @@ export function createApp({
     maxJsonDepth: DEFAULTS.maxJsonDepth,
     maxJsonArrayLength: DEFAULTS.maxJsonArrayLength,
     apiToken: undefined,
+    changesHeartbeatMs: DEFAULTS.changesHeartbeatMs,
     ...given,
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })
@@ -183,6 +192,13 @@ export function createApp({
 
   registerCallbackRoute(app, { config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged })
   registerReadApi(app, { store, apiToken: config.apiToken, metrics })
+  registerChanges(app, {
+    store,
+    feed: changeFeed ?? createChangeFeed({ store, log }),
+    apiToken: config.apiToken,
+    heartbeatMs: config.changesHeartbeatMs,
+    log,
+  })
   registerHealth(app, { store, log })
   registerDocs(app)
   return app

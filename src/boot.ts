@@ -6,6 +6,7 @@ import { createMetrics } from './metrics/index.ts'
 import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './app.ts'
+import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
@@ -15,6 +16,8 @@ export interface Booted {
   log: Logger
   /** Reconciliation with IM's REST API; undefined when its credentials are not set. */
   reconciler: Reconciler | undefined
+  /** What wakes the change streams; the entries close it first when they stop, which ends the streams. */
+  changeFeed: ChangeFeed
 }
 
 /**
@@ -42,8 +45,16 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
       intervalMs: config.reconcile.intervalMs,
       client: createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId }),
     })
-  const app = createApp({ config, store, log, metrics, onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)) })
-  return { app, config, store, log, reconciler }
+  const changeFeed = createChangeFeed({ store, pollMs: config.changesPollMs, log })
+  const app = createApp({
+    config,
+    store,
+    log,
+    metrics,
+    changeFeed,
+    onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)),
+  })
+  return { app, config, store, log, reconciler, changeFeed }
 }
 
 /**

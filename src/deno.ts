@@ -8,7 +8,7 @@ import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, config, store, log, reconciler } = booted
+  const { app, config, store, log, reconciler, changeFeed } = booted
   const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info('stopping', { signal, inFlight: inFlight.count })
+    // Open change streams end now; their clients reconnect (to another replica) with their position.
+    changeFeed.close()
     // Deno 2.9's shutdown() breaks the body of every request in flight (denoland/deno#36809): let them
     // finish first. The app's own deadlines (BODY_TIMEOUT_MS, CALLBACK_DEADLINE_MS) bound the wait; the
     // 10 s cap, as on Node, only guards against a handler that never returns.

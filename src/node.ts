@@ -10,7 +10,7 @@ import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, config, store, log, reconciler } = booted
+  const { app, config, store, log, reconciler, changeFeed } = booted
   const server = await new Promise<ServerType>((resolve, reject) => {
     const listening: ServerType = serve(
       {
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     log.info('stopping', { signal })
+    // Open change streams end now; their clients reconnect (to another replica) with their position.
+    changeFeed.close()
     const http = server as Server
     // close() shuts the connections idle at this moment; a keep-alive connection that finishes its
     // callback afterwards is shut as soon as it is idle, rather than at its keep-alive timeout.
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
     force.unref()
     server.close(async () => {
       await reconciler?.stop()
-    await store.close()
+      await store.close()
       log.info('stopped', { signal })
       log.flush()
       process.exit(0)

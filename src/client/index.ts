@@ -7,6 +7,8 @@ import createClient, { type Client } from 'openapi-fetch'
 
 import type * as Types from '../contract/generated-types.ts'
 
+export { ChangeFeedError, followChanges, type ChangeFollower, type FollowChangesOptions, type TopicChange } from './follow-changes.ts'
+
 /**
  * The read API's paths, generated from openapi.yaml, for typing your own calls.
  *
@@ -56,6 +58,16 @@ export type CallbackEvent = Types.CallbackEvent
  * ```
  */
 export type CallbackEventPage = Types.CallbackEventPage
+
+/**
+ * A page of the change feed.
+ *
+ * @example
+ * ```ts
+ * const { data }: { data?: ChangePage } = await client.GET('/changes', { params: { query: { after: '0' } } })
+ * ```
+ */
+export type ChangePage = Types.ChangePage
 
 /**
  * The read API's client: `GET`, `POST`… typed by path.

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   imApiBase: 'https://console.tim.qq.com',
   reconcileIntervalSeconds: 3600,
   imApiTimeoutMs: 5000,
+  changesHeartbeatMs: 15_000,
+  changesPollMs: 1000,
 } as const
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -112,6 +114,8 @@ const Environment = z.object({
     }),
   RECONCILE_INTERVAL: integer('RECONCILE_INTERVAL', 0, 7 * 86_400, DEFAULTS.reconcileIntervalSeconds),
   IM_API_TIMEOUT_MS: integer('IM_API_TIMEOUT_MS', 100, 60_000, DEFAULTS.imApiTimeoutMs),
+  CHANGES_HEARTBEAT_MS: integer('CHANGES_HEARTBEAT_MS', 100, 300_000, DEFAULTS.changesHeartbeatMs),
+  CHANGES_POLL_MS: integer('CHANGES_POLL_MS', 10, 60_000, DEFAULTS.changesPollMs),
 })
 
 /**
@@ -170,6 +174,10 @@ export interface Config {
   apiToken: string | undefined
   /** Reconciliation with IM's REST API; undefined (off) without IM_ADMIN_IDENTIFIER and IM_SECRET_KEY. */
   reconcile: ReconcileConfig | undefined
+  /** How long a change stream may stay silent before it sends a heartbeat comment. */
+  changesHeartbeatMs: number
+  /** How often open change streams check the database for changes nobody announced. */
+  changesPollMs: number
 }
 
 /**
@@ -231,6 +239,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       e.IM_ADMIN_IDENTIFIER === undefined || e.IM_SECRET_KEY === undefined
         ? undefined
         : { apiBase: e.IM_API_BASE, identifier: e.IM_ADMIN_IDENTIFIER, secretKey: e.IM_SECRET_KEY, intervalMs: e.RECONCILE_INTERVAL * 1000, timeoutMs: e.IM_API_TIMEOUT_MS },
+    changesHeartbeatMs: e.CHANGES_HEARTBEAT_MS,
+    changesPollMs: e.CHANGES_POLL_MS,
   }
 }
 

@@ -39,5 +39,11 @@ export type CallbackEvent = Schemas['CallbackEvent']
 export type CallbackEventPage = Schemas['CallbackEventPage']
 /** What the service did with a callback. */
 export type EventOutcome = Schemas['EventOutcome']
+/** One change in the change feed. */
+export type TopicChange = Schemas['TopicChange']
+/** A page of the change feed. */
+export type ChangePage = Schemas['ChangePage']
+/** What a change did to its topic. */
+export type ChangeKind = Schemas['ChangeKind']
 /** The paths of the API, for typed clients. */
 export type { paths } from '../../generated/openapi.ts'

@@ -17,7 +17,12 @@ export {
 export {
   CallbackEvent,
   CallbackEventPage,
+  ChangeKind,
+  ChangePage,
   EventOutcome,
+  ListChangesQuery,
+  StreamChangesQuery,
+  TopicChange,
   Health,
   ListEventsQuery,
   ListTopicsQuery,

@@ -111,6 +111,87 @@ const limit = z.coerce
 const cursor = z.string().optional()
 
 /**
+ * What a change did to its topic, seen from the reader's position: `deleted` when the topic is
+ * deleted; `created` when it did not exist at the position the reader asked after; else `updated`.
+ *
+ * @example
+ * ```ts
+ * ChangeKind.parse('created')
+ * ```
+ */
+export const ChangeKind = z.enum(['created', 'updated', 'deleted']).openapi('ChangeKind')
+
+/** What a change did to its topic. */
+export type ChangeKind = z.infer<typeof ChangeKind>
+
+/**
+ * One change in the change feed: its position, what it did, when, and the topic after it.
+ *
+ * @example
+ * ```ts
+ * const change: TopicChange = page.items[0]
+ * ```
+ */
+export const TopicChange = z
+  .object({ position: z.number().int(), kind: ChangeKind, at: dateTime, topic: Topic })
+  .openapi('TopicChange')
+
+/** One change in the change feed. */
+export type TopicChange = z.infer<typeof TopicChange>
+
+/**
+ * One page of the change feed.
+ *
+ * @example
+ * ```ts
+ * const page: ChangePage = { items: [], nextCursor: '0', hasMore: false }
+ * ```
+ */
+export const ChangePage = z
+  .object({ items: z.array(TopicChange), nextCursor: z.string(), hasMore: z.boolean() })
+  .openapi('ChangePage')
+
+/** One page of the change feed. */
+export type ChangePage = z.infer<typeof ChangePage>
+
+/** A position in the change feed, as a parameter: decimal digits only. */
+const position = (name: string) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { error: `${name} must be a position: decimal digits (a change's position, or nextCursor)` })
+    .optional()
+
+/**
+ * The query of `GET /changes`.
+ *
+ * @example
+ * ```ts
+ * ListChangesQuery.parse({ after: '42' }) // { after: '42', limit: 100 }
+ * ```
+ */
+export const ListChangesQuery = z.object({ after: position('after'), limit })
+
+/**
+ * The query of `GET /changes/stream`.
+ *
+ * @example
+ * ```ts
+ * StreamChangesQuery.parse({ after: '42' })
+ * ```
+ */
+export const StreamChangesQuery = z.object({ after: position('after') })
+
+/**
+ * The headers of `GET /changes/stream`: the `Last-Event-ID` an EventSource sends when it reconnects.
+ *
+ * @example
+ * ```ts
+ * StreamChangesHeaders.parse({ 'last-event-id': '42' })
+ * ```
+ */
+export const StreamChangesHeaders = z.object({ 'last-event-id': position('Last-Event-ID') })
+
+/**
  * The query of `GET /topics`.
  *
  * @example

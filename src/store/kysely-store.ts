@@ -1,11 +1,12 @@
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { EventOutcome } from '../contract/read-api.ts'
+import { assignPositions } from './change-positions.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
-import { eventFromRow, toBytes, topicFromRow } from './rows.ts'
+import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
 import { StoreError } from './store-error.ts'
-import type { Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
+import type { ChangeListener, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
 import { applyEffect, iso, noNul, writeBatch, type Write } from './write-batch.ts'
 
 /** Options of {@link createKyselyStore}. */
@@ -17,6 +18,11 @@ export interface KyselyStoreOptions {
   /** Closes what the dialect opened, after Kysely is destroyed. */
   onClose?(): Promise<void> | void
   observer?: StoreObserver | undefined
+  /**
+   * Tells `listener` of changes committed by other processes (PostgreSQL's LISTEN); resolves a
+   * function that stops telling. Changes committed through this store are told without it.
+   */
+  watchOthers?(listener: ChangeListener): () => void
 }
 
 /** A page from rows fetched with `limit + 1`: the extra row only tells that there is a next page. */
@@ -38,9 +44,32 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, onClose, observer }: KyselyStoreOptions): Store {
+export function createKyselyStore({ db, kind, isDataError, onClose, observer, watchOthers }: KyselyStoreOptions): Store {
+  const listeners = new Set<ChangeListener>()
+  let stopWatchingOthers: (() => void) | undefined
+  // Told after a commit: a listener that throws must not turn a committed write into a failed one.
+  const tell = (position?: number) => {
+    for (const listener of listeners) {
+      try {
+        listener(position)
+      } catch {}
+    }
+  }
+
+  /** Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after commit. */
+  async function changing<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    let last: number | null = null
+    const result = await db.transaction().execute(async (trx) => {
+      const value = await work(trx)
+      last = await assignPositions(trx, kind)
+      return value
+    })
+    if (last !== null) tell(last)
+    return result
+  }
+
   const writes = createGroupCommit<Write, EventOutcome>({
-    commit: (items) => db.transaction().execute((trx) => writeBatch(trx, items)),
+    commit: (items) => changing((trx) => writeBatch(trx, items)),
     isolate: isDataError,
     ...(observer ? { onCommit: (size, seconds) => observer.commit(size, seconds), onFailure: () => observer.commitFailure() } : {}),
   })
@@ -59,7 +88,7 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer }: 
 
     replay: (eventId, effect, nowMs) =>
       guarded('replaying the event', () =>
-        db.transaction().execute(async (trx) => {
+        changing(async (trx) => {
           const event = await trx
             .selectFrom('callback_events')
             .select(['received_at', 'outcome'])
@@ -136,7 +165,30 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer }: 
       }),
 
     applyMirrorChanges: (changes, nowMs, listedAtMs) =>
-      guarded('applying the reconciliation', () => db.transaction().execute((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs))),
+      guarded('applying the reconciliation', () => changing((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs))),
+
+    listChanges: ({ after, limit }) =>
+      guarded('listing changes', async () => {
+        const rows = await db.selectFrom('topics').selectAll().where('position', '>', after).orderBy('position').limit(limit + 1).execute()
+        const items = rows.slice(0, limit).map((row) => changeFromRow(row, after))
+        return { items, last: items.length > 0 ? items[items.length - 1]!.position : after, hasMore: rows.length > limit }
+      }),
+
+    lastPosition: () =>
+      guarded('reading the last position', async () => {
+        const row = await db.selectFrom('change_counter').select('last').where('id', '=', 1).executeTakeFirst()
+        return Number(row?.last ?? 0)
+      }),
+
+    watchChanges(listener) {
+      listeners.add(listener)
+      if (listeners.size === 1 && watchOthers) stopWatchingOthers = watchOthers(tell)
+      return () => {
+        if (!listeners.delete(listener) || listeners.size > 0) return
+        stopWatchingOthers?.()
+        stopWatchingOthers = undefined
+      }
+    },
 
     acquireLease: (name, holder, nowMs, ttlMs) =>
       guarded('taking the lease', async () => {
@@ -160,6 +212,9 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer }: 
 
     async close() {
       await writes.drain()
+      listeners.clear()
+      stopWatchingOthers?.()
+      stopWatchingOthers = undefined
       await db.destroy()
       await onClose?.()
     },

@@ -122,6 +122,24 @@ function migrations(kind: StoreKind): Record<string, Migration> {
           .execute()
       },
     },
+    // The change feed: every change to a topic takes the next position, handed out at the end of its
+    // transaction under the lock of change_counter's one row, so that positions become visible in
+    // order (see change-positions.ts). A topic keeps only its latest position, and the position at
+    // which it was created. Existing topics are numbered in insertion order.
+    '0003_change_feed': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('topics').addColumn('position', t.id).execute()
+        await db.schema.alterTable('topics').addColumn('created_position', t.id).execute()
+        await sql`update topics set position = seq, created_position = seq`.execute(db)
+        await db.schema.createIndex('topics_position').on('topics').column('position').unique().execute()
+        await db.schema
+          .createTable('change_counter')
+          .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+          .addColumn('last', t.id, (c) => c.notNull())
+          .execute()
+        await sql`insert into change_counter (id, last) select 1, coalesce(max(seq), 0) from topics`.execute(db)
+      },
+    },
   }
 }
 
@@ -131,12 +149,14 @@ function migrations(kind: StoreKind): Record<string, Migration> {
  *
  * @example
  * ```ts
- * const applied = await migrateToLatest(db, 'sqlite') // ['0001_topics_and_events'] on a new database
+ * const applied = await migrateToLatest(db, 'sqlite') // ['0001_topics_and_events', …] on a new database
+ * await migrateToLatest(db, 'sqlite', '0002_topic_lifecycle') // only up to this one (tests of upgrades)
  * ```
  */
-export async function migrateToLatest(db: Kysely<any>, kind: StoreKind): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<any>, kind: StoreKind, target?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(kind) }
-  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest()
+  const migrator = new Migrator({ db, provider })
+  const { error, results = [] } = await (target === undefined ? migrator.migrateToLatest() : migrator.migrateTo(target))
   if (error) throw error
   return results.filter((r) => r.status === 'Success').map((r) => r.migrationName)
 }

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely'
+import { changedAt } from './change-positions.ts'
 import type { Database } from './schema.ts'
 import type { MirrorChange } from './types.ts'
 import { applyTombstones, iso, markDeleted, noNul, profileColumns } from './write-batch.ts'
@@ -33,7 +34,7 @@ async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: st
     case 'update': {
       const updated = await trx
         .updateTable('topics')
-        .set({ ...profileColumns(change.profile), updated_at: at })
+        .set({ ...profileColumns(change.profile), ...changedAt(at) })
         .where('topic_id', '=', change.topicId)
         .executeTakeFirst()
       return Number(updated.numUpdatedRows) > 0

@@ -1,9 +1,10 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { CHANGES_CHANNEL } from './change-positions.ts'
 import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
 import type { Database } from './schema.ts'
-import type { Store } from './types.ts'
+import type { ChangeListener, Store } from './types.ts'
 
 /**
  * Options of {@link openPostgresStore}.
@@ -18,6 +19,64 @@ export interface PostgresStoreOptions extends OpenOptions {
   maxConnections?: number
   /** Called when an idle connection breaks (the pool replaces it by itself). */
   onPoolError?(error: Error): void
+}
+
+/**
+ * Listens on {@link CHANGES_CHANNEL} over a connection of its own (LISTEN needs one that stays
+ * open, outside the pool), and tells `listener` each position announced. When the connection breaks
+ * it reconnects with backoff, and tells `listener` once it is back, without a position, since
+ * announcements may have been missed meanwhile.
+ */
+function listenForChanges(url: string, onError: (error: Error) => void) {
+  return (listener: ChangeListener): (() => void) => {
+    let stopped = false
+    let client: pg.Client | undefined
+    let retry: ReturnType<typeof setTimeout> | undefined
+    let delayMs = 250
+
+    const reconnect = (broken: pg.Client) => {
+      if (stopped || client !== broken) return
+      client = undefined
+      broken.removeAllListeners('notification')
+      void broken.end().catch(() => {})
+      retry = setTimeout(connect, delayMs)
+      delayMs = Math.min(delayMs * 2, 10_000)
+    }
+
+    const connect = async () => {
+      if (stopped) return
+      const next = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+      client = next
+      // A connection of our own: without an error listener, its loss would crash the process.
+      next.on('error', (error) => {
+        onError(error)
+        reconnect(next)
+      })
+      next.on('end', () => reconnect(next))
+      next.on('notification', ({ channel, payload }) => {
+        const position = Number(payload)
+        if (channel === CHANGES_CHANNEL && Number.isSafeInteger(position)) listener(position)
+      })
+      try {
+        await next.connect()
+        await next.query(`listen ${CHANGES_CHANNEL}`)
+        delayMs = 250
+        listener()
+      } catch (error) {
+        onError(error as Error)
+        reconnect(next)
+      }
+    }
+
+    void connect()
+    return () => {
+      stopped = true
+      clearTimeout(retry)
+      const last = client
+      client = undefined
+      void last?.end().catch(() => {})
+    }
+  }
 }
 
 // SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) are about one write's
@@ -59,6 +118,7 @@ export async function openPostgresStore(
     db,
     kind: 'postgres',
     observer,
+    watchOthers: listenForChanges(url, onPoolError),
     isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
   })
 }

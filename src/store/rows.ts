@@ -1,4 +1,4 @@
-import type { CallbackEvent, Topic } from '../contract/read-api.ts'
+import type { CallbackEvent, Topic, TopicChange } from '../contract/read-api.ts'
 import type { Selectable } from 'kysely'
 import type { CallbackEventsTable, TopicsTable } from './schema.ts'
 
@@ -47,5 +47,19 @@ export function eventFromRow(row: Selectable<CallbackEventsTable>): CallbackEven
     Outcome: row.outcome,
     Reason: row.reason,
     Source: row.source,
+  }
+}
+
+/**
+ * A `topics` row as the change feed shows it to a reader whose last position is `after`: deleted if
+ * it is, created if it did not exist at `after`, updated otherwise.
+ */
+export function changeFromRow(row: Selectable<TopicsTable>, after: number): TopicChange {
+  const topic = topicFromRow(row)
+  return {
+    position: Number(row.position),
+    kind: topic.DeletedAt !== null ? 'deleted' : Number(row.created_position) > after ? 'created' : 'updated',
+    at: topic.UpdatedAt,
+    topic,
   }
 }

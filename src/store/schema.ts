@@ -10,6 +10,7 @@ export interface Database {
   topic_tombstones: TopicTombstonesTable
   group_tombstones: GroupTombstonesTable
   leases: LeasesTable
+  change_counter: ChangeCounterTable
 }
 
 export interface TopicsTable {
@@ -36,6 +37,19 @@ export interface TopicsTable {
   custom_string: string | null
   /** When the row last changed; `received_at` until then. */
   updated_at: string | Date
+  /**
+   * The position of the topic's latest change in the change feed. Null only inside the transaction
+   * that changes the topic, until its last statement numbers it: a committed row always has one.
+   */
+  position: number | string | null
+  /** The position at which the topic was created. */
+  created_position: number | string | null
+}
+
+/** One row: the last position handed out. Its row lock orders the transactions that change topics. */
+export interface ChangeCounterTable {
+  id: number
+  last: number | string
 }
 
 /** A destroy that arrived before its create: the create, when it comes, is stored as deleted. */

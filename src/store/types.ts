@@ -1,4 +1,4 @@
-import type { CallbackEvent, EventOutcome, Topic } from '../contract/read-api.ts'
+import type { CallbackEvent, EventOutcome, Topic, TopicChange } from '../contract/read-api.ts'
 
 /**
  * Which database a store writes to.
@@ -93,6 +93,22 @@ export interface Page<T> {
   next: number | null
 }
 
+/** A page of the change feed. */
+export interface ChangePage {
+  /** The changes after the position asked for, oldest first. */
+  items: TopicChange[]
+  /** The position to ask for next: the last item's, or the one asked for when there is none. */
+  last: number
+  /** Whether more changes were already committed past this page. */
+  hasMore: boolean
+}
+
+/**
+ * Told that changes have committed: with the last position handed out when it is known, without
+ * one when only "something may have changed" is (for example after a lost connection).
+ */
+export type ChangeListener = (position?: number) => void
+
 /** A rejected event, for `replay`. */
 export interface StoredEvent extends ReceivedCallback {
   id: number
@@ -143,6 +159,19 @@ export interface Store {
   acquireLease(name: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean>
   /** Gives the lease back, if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>
+  /**
+   * The change feed: each topic at the position of its latest change, after position `after`, in
+   * order. A position, once a reader has seen it, has no unseen position below it: positions are
+   * handed out in commit order.
+   */
+  listChanges(query: { after: number; limit: number }): Promise<ChangePage>
+  /** The last position handed out (0 before any change). */
+  lastPosition(): Promise<number>
+  /**
+   * Tells `listener` each time changes commit, through this store or (on PostgreSQL, by LISTEN) any
+   * other replica; returns a function that stops telling.
+   */
+  watchChanges(listener: ChangeListener): () => void
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   /** Waits for pending writes, then closes the connections. */

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Transaction } from 'kysely'
 import type { EventOutcome } from '../contract/read-api.ts'
+import { changedAt } from './change-positions.ts'
 import type { Database, TopicsTable } from './schema.ts'
 import type { Effect, NewTopic, ReceivedCallback, TopicProfile } from './types.ts'
 
@@ -38,7 +39,7 @@ function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
  * own `where`.
  */
 export function markDeleted(trx: Transaction<Database>, at: string) {
-  return trx.updateTable('topics').set({ deleted_at: at, updated_at: at }).where('deleted_at', 'is', null)
+  return trx.updateTable('topics').set({ deleted_at: at, ...changedAt(at) }).where('deleted_at', 'is', null)
 }
 
 /**
@@ -89,7 +90,7 @@ async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ 
     const { owner_account, operator_account, user_defined_data, client_ip, opt_platform } = topicRow(topic, at)
     const filled = await trx
       .updateTable('topics')
-      .set({ owner_account, operator_account, user_defined_data, client_ip, opt_platform, updated_at: at })
+      .set({ owner_account, operator_account, user_defined_data, client_ip, opt_platform, ...changedAt(at) })
       .where('topic_id', '=', topic.TopicId)
       .where('owner_account', 'is', null)
       .executeTakeFirst()
@@ -148,7 +149,7 @@ async function changeTopicInfo(trx: Transaction<Database>, topicId: string | und
   if (topicId === undefined) return { outcome: 'ignored', reason: 'no TopicId: reconciling the group with IM applies the change' }
   const columns = profileColumns(profile)
   if (Object.keys(columns).length === 0) return { outcome: 'ignored', reason: 'no profile field to change' }
-  const updated = await trx.updateTable('topics').set({ ...columns, updated_at: at }).where('topic_id', '=', topicId).executeTakeFirst()
+  const updated = await trx.updateTable('topics').set({ ...columns, ...changedAt(at) }).where('topic_id', '=', topicId).executeTakeFirst()
   return Number(updated.numUpdatedRows) > 0 ? stored : { outcome: 'ignored', reason: 'the topic is not known' }
 }
 

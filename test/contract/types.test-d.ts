@@ -27,6 +27,9 @@ expectTypeOf<Infer<typeof C.CallbackAnswer>>().toEqualTypeOf<Gen<Generated.Callb
 // The read API.
 expectTypeOf<Infer<typeof C.Topic>>().toEqualTypeOf<Gen<Generated.Topic>>()
 expectTypeOf<Infer<typeof C.TopicPage>>().toEqualTypeOf<Gen<Generated.TopicPage>>()
+expectTypeOf<Infer<typeof C.TopicChange>>().toEqualTypeOf<Gen<Generated.TopicChange>>()
+expectTypeOf<Infer<typeof C.ChangePage>>().toEqualTypeOf<Gen<Generated.ChangePage>>()
+expectTypeOf<Infer<typeof C.ChangeKind>>().toEqualTypeOf<Gen<Generated.ChangeKind>>()
 expectTypeOf<Infer<typeof C.CallbackEvent>>().toEqualTypeOf<Gen<Generated.CallbackEvent>>()
 expectTypeOf<Infer<typeof C.CallbackEventPage>>().toEqualTypeOf<Gen<Generated.CallbackEventPage>>()
 expectTypeOf<Infer<typeof C.EventOutcome>>().toEqualTypeOf<Gen<Generated.EventOutcome>>()

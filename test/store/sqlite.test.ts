@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadDatabaseUrl } from '../../src/config/index.ts'
 import { DatabaseUrlError, describeDatabaseUrl, openSqliteStore, openStore } from '../../src/store/index.ts'
 import { runStoreContract } from './store-contract.ts'
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import Libsql from 'libsql'
+import { migrateToLatest } from '../../src/store/migrations.ts'
 
 runStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
@@ -22,6 +25,34 @@ describe('the SQLite file', () => {
     await store.close()
     expect(statSync(join(dir, 'data', 'x.db')).mode & 0o777).toBe(0o600)
     expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700)
+    rmSync(dir, { recursive: true })
+  })
+})
+
+describe('upgrading a database made before the change feed', () => {
+  it('numbers the existing topics in the order they were stored, then goes on from there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
+    const path = join(dir, 'old.db')
+    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new Libsql(path) as unknown as SqliteDatabase }) })
+    await migrateToLatest(old, 'sqlite', '0002_topic_lifecycle')
+    for (const [n, deleted] of [[1, null], [2, '2026-11-22T09:00:00.000Z'], [3, null]] as const) {
+      await old
+        .insertInto('topics')
+        .values({ topic_id: `t${n}`, group_id: 'g', name: `topic ${n}`, type: 'Community', received_at: '2026-11-22T08:00:00.000Z', updated_at: '2026-11-22T08:00:00.000Z', deleted_at: deleted })
+        .execute()
+    }
+    await old.destroy()
+    const store = await openSqliteStore(path)
+    const page = await store.listChanges({ after: 0, limit: 10 })
+    expect(page.items.map((c) => [c.position, c.kind, c.topic.TopicId])).toEqual([
+      [1, 'created', 't1'],
+      [2, 'deleted', 't2'],
+      [3, 'created', 't3'],
+    ])
+    expect(await store.lastPosition()).toBe(3)
+    await store.record({ receivedAt: Date.UTC(2026, 10, 22, 10), command: 'c', query: {}, body: new Uint8Array() }, { kind: 'destroyTopics', groupId: 'g', topicIds: ['t1'] })
+    expect((await store.listChanges({ after: 3, limit: 10 })).items.map((c) => [c.position, c.kind, c.topic.TopicId])).toEqual([[4, 'deleted', 't1']])
+    await store.close()
     rmSync(dir, { recursive: true })
   })
 })

@@ -297,6 +297,134 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect((await store.listTopics({ limit: 500, after: 0 })).items).toHaveLength(20)
     })
 
+    /** The whole feed after `after`, through every page of `limit`. */
+    async function feed(after = 0, limit = 500) {
+      const items = []
+      for (;;) {
+        const page = await store.listChanges({ after, limit })
+        items.push(...page.items)
+        after = page.last
+        if (!page.hasMore) return { items, last: after }
+      }
+    }
+    const brief = (c: { position: number; kind: string; topic: { TopicId: string } }) => [c.position, c.kind, c.topic.TopicId.split('_').pop()]
+
+    it('gives every change to a topic the next position, whatever made it, and each topic once at its latest', async () => {
+      expect(await store.lastPosition()).toBe(0)
+      expect(await feed()).toEqual({ items: [], last: 0 })
+      await store.record(received(), create(1)) // 1
+      await store.record(received(), create(2)) // 2
+      expect(await store.record(received(), create(1))).toBe('duplicate') // no change, no position
+      expect(await store.lastPosition()).toBe(2)
+      await store.record(received(), { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Name: 'renamed' } }) // 3
+      await store.record(received(), { kind: 'destroyTopics', groupId: '@TGS#even', topicIds: [topic(2).TopicId] }) // 4
+      await store.applyMirrorChanges(
+        [{ kind: 'insert', groupId: '@TGS#odd', topicId: topic(3).TopicId, profile: { Name: 'from IM', Introduction: null, Notification: null, FaceUrl: null, CustomString: null }, reason: 'r' }],
+        clock,
+        clock,
+      ) // 5
+      await store.record(received(), create(3)) // 6: the callback fills in what reconciliation lacked
+      await store.record(received(), { kind: 'destroyGroup', groupId: '@TGS#odd' }) // 7, 8 (topics 1 and 3)
+      await store.record(received(), { kind: 'reject', reason: 'later fixed' })
+      const [rejected] = await store.listRejected(0, 10)
+      await store.replay(rejected!.id, create(4), clock) // 9
+      expect(await store.lastPosition()).toBe(9)
+      const all = await feed()
+      expect(all.items.map(brief)).toEqual([
+        [4, 'deleted', '2'],
+        [7, 'deleted', '1'],
+        [8, 'deleted', '3'],
+        [9, 'created', '4'],
+      ])
+      expect(all.last).toBe(9)
+      expect(all.items[1]!.topic).toMatchObject({ Name: 'renamed', DeletedAt: expect.any(String) })
+      // IM's profile wins for the name; the callback filled in the owner that reconciliation lacked.
+      expect(all.items[2]!.topic).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie' })
+      // Read after a position, a topic created before it is "updated"; one created after it, "created".
+      await store.record(received(), create(6)) // 10
+      await store.record(received(), { kind: 'changeTopicInfo', groupId: '@TGS#even', topicId: topic(4).TopicId, profile: { Name: 'four' } }) // 11
+      expect((await feed(9)).items.map(brief)).toEqual([
+        [10, 'created', '6'],
+        [11, 'updated', '4'],
+      ])
+      expect((await feed(10)).items.map(brief)).toEqual([[11, 'updated', '4']])
+      expect(await feed(11)).toEqual({ items: [], last: 11 })
+    })
+
+    it('pages the feed with hasMore and a cursor that is the last position', async () => {
+      for (let n = 1; n <= 5; n++) await store.record(received(), create(n))
+      const first = await store.listChanges({ after: 0, limit: 2 })
+      expect(first.items.map((c) => c.position)).toEqual([1, 2])
+      expect(first).toMatchObject({ last: 2, hasMore: true })
+      const last = await store.listChanges({ after: 4, limit: 2 })
+      expect(last).toMatchObject({ last: 5, hasMore: false })
+      expect((await feed(0, 2)).items.map((c) => c.position)).toEqual([1, 2, 3, 4, 5])
+    })
+
+    it('numbers a batch of writes committed together in one transaction', async () => {
+      const outcomes = await Promise.all(Array.from({ length: 30 }, (_, n) => store.record(received(), create(n))))
+      expect(new Set(outcomes)).toEqual(new Set(['stored']))
+      const { items } = await feed()
+      expect(items.map((c) => c.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1))
+      expect(new Set(items.map((c) => c.topic.TopicId)).size).toBe(30)
+    })
+
+    it('tells its watchers of each commit that changed topics, with the last position', async () => {
+      const told: Array<number | undefined> = []
+      const unwatch = store.watchChanges((position) => told.push(position))
+      await store.record(received(), create(1))
+      await store.record(received(), create(1)) // a duplicate changes nothing: not told
+      await store.record(received(), create(2))
+      unwatch()
+      await store.record(received(), create(3))
+      // PostgreSQL also tells what NOTIFY announces (its own commits included, a moment later): each
+      // commit is told, and nothing after unwatch.
+      expect(told).toContain(1)
+      expect(told).toContain(2)
+      expect(told).not.toContain(3)
+    })
+
+    it('never shows a reader a position below one it has seen, while two stores write at once', async () => {
+      const other = await database.open()
+      try {
+        const writes: Array<Promise<unknown>> = []
+        const seen: number[] = []
+        let after = 0
+        let written = false
+        let reads = 0
+        const read = async () => {
+          const page = await store.listChanges({ after, limit: 50 })
+          seen.push(...page.items.map((c) => c.position))
+          after = page.last
+          reads++
+          return page.hasMore
+        }
+        const reading = (async () => {
+          while (!written) {
+            await read()
+            await new Promise((r) => setTimeout(r, 1))
+          }
+          while (await read());
+        })()
+        for (let n = 0; n < 300; n++) {
+          writes.push(store.record(received(), create(n)), other.record(received(), create(1000 + n)))
+          if (n % 25 === 0) await Promise.all(writes)
+        }
+        await Promise.all(writes)
+        written = true
+        await reading
+        expect(reads).toBeGreaterThan(5)
+        // The reader saw positions only in increasing order, and in the end every topic.
+        expect(seen).toEqual([...seen].sort((a, b) => a - b))
+        expect(new Set(seen).size).toBe(seen.length)
+        const { items } = await feed()
+        expect(items).toHaveLength(600)
+        expect(new Set(seen)).toEqual(new Set(items.map((c) => c.position)))
+      } finally {
+        await other.close()
+      }
+    })
+
     it('answers a ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
     })

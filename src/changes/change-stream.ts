@@ -1,0 +1,95 @@
+import type { TopicChange } from '../contract/read-api.ts'
+import type { Logger } from '../log/index.ts'
+import { describeError } from '../log/index.ts'
+import type { Store } from '../store/types.ts'
+import type { ChangeFeed } from './create-change-feed.ts'
+
+/** Options of {@link createChangeStream}. */
+export interface ChangeStreamOptions {
+  store: Store
+  feed: ChangeFeed
+  /** The position to start after. */
+  after: number
+  /** How long the stream may stay silent before it sends a heartbeat comment. */
+  heartbeatMs: number
+  /** How many changes one read of the database fetches. */
+  pageSize?: number
+  /** Ends the stream when it aborts (the client went away). */
+  signal?: AbortSignal
+  log?: Logger
+}
+
+/** The milliseconds an EventSource waits before it reconnects, sent once at the start. */
+const RETRY_MS = 1000
+/** The least time between two reads that found nothing, whatever wakes the stream. */
+const MIN_IDLE_READ_MS = 25
+
+const encoder = new TextEncoder()
+
+/** One change as a Server-Sent Event: its id is its position, so that a reconnect resumes after it. */
+export function changeEvent(change: TopicChange): string {
+  // JSON.stringify escapes CR and LF, so the data is one line.
+  return `id: ${change.position}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The body of `GET /changes/stream`: every change after `after`, then each new one as it commits, as
+ * Server-Sent Events. It is pulled, not pushed: the next page is read from the database only when the
+ * client has taken the previous one, so a slow client holds one page at most, and never slows down
+ * callbacks. When nothing happens for `heartbeatMs`, it sends a comment so that proxies keep the
+ * connection open. It ends when the client goes away, when the feed closes (the service is
+ * stopping), or when the database fails; the client reconnects with its last position.
+ *
+ * @example
+ * ```ts
+ * return new Response(createChangeStream({ store, feed, after: 0, heartbeatMs: 15_000 }), { headers })
+ * ```
+ */
+export function createChangeStream({ store, feed, after, heartbeatMs, pageSize = 100, signal, log }: ChangeStreamOptions): ReadableStream<Uint8Array> {
+  let cursor = after
+  let lastEmptyRead = 0
+  const cancelled = new AbortController()
+  const stop = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: changes after position ${after}\n\n`))
+    },
+    async pull(controller) {
+      // The client may go away while this waits: after that, closing or enqueueing throws, and
+      // nothing needs to be done any more.
+      const end = () => {
+        if (!stop.aborted) controller.close()
+      }
+      const send = (text: string) => {
+        if (!stop.aborted) controller.enqueue(encoder.encode(text))
+      }
+      for (;;) {
+        if (feed.closed || stop.aborted) return end()
+        const since = performance.now() - lastEmptyRead
+        if (since < MIN_IDLE_READ_MS) await sleep(MIN_IDLE_READ_MS - since)
+        let page
+        try {
+          page = await store.listChanges({ after: cursor, limit: pageSize })
+        } catch (error) {
+          log?.warn('change stream ended: the database is unavailable', describeError(error))
+          send(': the database is unavailable; reconnect with Last-Event-ID\n\n')
+          return end()
+        }
+        if (page.items.length > 0) {
+          cursor = page.last
+          return send(page.items.map(changeEvent).join(''))
+        }
+        lastEmptyRead = performance.now()
+        const woke = await feed.waitForChange(cursor, heartbeatMs, stop)
+        if (woke === 'timeout') return send(': heartbeat\n\n')
+        if (woke === 'closed') return end()
+      }
+    },
+    cancel() {
+      cancelled.abort()
+    },
+  })
+}
