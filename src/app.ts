@@ -82,7 +82,8 @@ const answerInvalidParameters: Hook<any, AppEnv, any, any> = (result, c) => {
   if (result.success) return
   const problems = result.error.issues.slice(0, 3).map((issue) => {
     const field = issue.path.join('.')
-    return issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}`
+    // Header names are case-insensitive: `Last-Event-ID must…` already names `last-event-id`.
+    return issue.message.toLowerCase().startsWith(field.toLowerCase()) ? issue.message : `${field}: ${issue.message}`
   })
   return refuse(c, new Refusal('PARAMETER_INVALID', problems.join('; ')))
 }

@@ -96,9 +96,12 @@ interface SseEvent {
  * Splits a Server-Sent Events body into events, as the HTML standard's parser does: lines end with
  * CR, LF or CRLF; an empty line dispatches; `:` starts a comment; `data` lines join with LF.
  */
-async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+async function* readEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder()
   const reader = body.getReader()
+  // Aborting a fetch ends its body, but a body from an in-process `fetch` option may not listen.
+  const cancel = () => void reader.cancel().catch(() => {})
+  signal.addEventListener('abort', cancel, { once: true })
   let buffer = ''
   let id: string | undefined
   let event = ''
@@ -130,7 +133,8 @@ async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<Sse
       }
     }
   } finally {
-    reader.cancel().catch(() => {})
+    signal.removeEventListener('abort', cancel)
+    cancel()
   }
 }
 
@@ -175,9 +179,17 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
   const stopping = new AbortController()
   const stopSignal = signal ? AbortSignal.any([signal, stopping.signal]) : stopping.signal
   let position = start
+  const stopped = new Promise<never>((_, reject) => {
+    const abort = () => reject(stopSignal.reason)
+    if (stopSignal.aborted) abort()
+    else stopSignal.addEventListener('abort', abort, { once: true })
+  })
+  stopped.catch(() => {})
 
   async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    const response = await fetchFn(new Request(`${root}${path}`, { headers: { authorization: `Bearer ${apiToken}`, ...headers }, signal: stopSignal }))
+    const request = new Request(`${root}${path}`, { headers: { authorization: `Bearer ${apiToken}`, ...headers }, signal: stopSignal })
+    // A fetch that ignores the signal must not hold up stop().
+    const response = await Promise.race([fetchFn(request), stopped])
     if (response.ok) return response
     const text = await response.text().catch(() => '')
     let info = text
@@ -209,7 +221,7 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
     }
     onCaughtUp?.(position)
     const stream = await get(`/changes/stream?after=${position}`, { accept: 'text/event-stream', 'last-event-id': String(position) })
-    for await (const event of readEvents(stream.body!)) {
+    for await (const event of readEvents(stream.body!, stopSignal)) {
       if (event.event === 'change') await deliver(JSON.parse(event.data) as TopicChange)
     }
   }
