@@ -6,6 +6,8 @@ import { sampleAfterCreateTopic, sampleAnswer } from '../fixtures/index.ts'
 import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
 import { allTopicIds, runToExit, sendSigned, startService, startSigned } from '../helpers/service.ts'
 import { topicBody } from '../fixtures/index.ts'
+import { API_TOKEN } from '../helpers/app.ts'
+import { readSse } from '../helpers/sse.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-entry-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -61,6 +63,27 @@ for (const runtime of ['node', 'deno'] as const) {
       } finally {
         await db.drop()
       }
+    })
+
+    it('streams changes live, and ends open streams at once when told to stop', async () => {
+      const service = await startService({ runtime, env: { DATABASE_URL: `file:${join(scratch, `${runtime}-stream.db`)}`, CHANGES_HEARTBEAT_MS: '200' } })
+      const res = await fetch(`${service.url}/changes/stream`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+      expect(res.status).toBe(200)
+      const events = readSse(res.body!)
+      const next = events.next()
+      expect((await sendSigned(service.url, topicBody(`${runtime}-live`))).status).toBe(200)
+      const { value } = await next
+      expect(JSON.parse(value!.data)).toMatchObject({ position: 1, kind: 'created', topic: { Name: `topic ${runtime}-live` } })
+      // A heartbeat comes before the next event when nothing happens.
+      const ended = events.next()
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await sendSigned(service.url, topicBody(`${runtime}-second`))).status).toBe(200)
+      expect((await ended).value!.comments).toContain('heartbeat')
+      const stopping = performance.now()
+      const exited = service.stop('SIGTERM')
+      expect(await events.next()).toEqual({ done: true, value: undefined })
+      expect(await exited).toBe(0)
+      expect(performance.now() - stopping).toBeLessThan(3000)
     })
 
     it('stops gracefully on SIGINT', async () => {
