@@ -21,7 +21,7 @@ export interface ChangeStreamOptions {
 
 /** The milliseconds an EventSource waits before it reconnects, sent once at the start. */
 const RETRY_MS = 1000
-/** The least time between two reads that found nothing, whatever wakes the stream. */
+/** How long a stream waits before it reads again after a wake-up that found nothing. */
 const MIN_IDLE_READ_MS = 25
 
 const encoder = new TextEncoder()
@@ -49,7 +49,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  */
 export function createChangeStream({ store, feed, after, heartbeatMs, pageSize = 100, signal, log }: ChangeStreamOptions): ReadableStream<Uint8Array> {
   let cursor = after
-  let lastEmptyRead = 0
+  // Whether the last read followed a wake-up: if it found nothing, the stream pauses a little before
+  // it waits again, so that a feed that keeps waking it for nothing cannot make it spin.
+  let woken = false
   const cancelled = new AbortController()
   const stop = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal
 
@@ -68,8 +70,6 @@ export function createChangeStream({ store, feed, after, heartbeatMs, pageSize =
       }
       for (;;) {
         if (feed.closed || stop.aborted) return end()
-        const since = performance.now() - lastEmptyRead
-        if (since < MIN_IDLE_READ_MS) await sleep(MIN_IDLE_READ_MS - since)
         let page
         try {
           page = await store.listChanges({ after: cursor, limit: pageSize })
@@ -79,11 +79,13 @@ export function createChangeStream({ store, feed, after, heartbeatMs, pageSize =
           return end()
         }
         if (page.items.length > 0) {
+          woken = false
           cursor = page.last
           return send(page.items.map(changeEvent).join(''))
         }
-        lastEmptyRead = performance.now()
+        if (woken) await sleep(MIN_IDLE_READ_MS)
         const woke = await feed.waitForChange(cursor, heartbeatMs, stop)
+        woken = woke === 'changed'
         if (woke === 'timeout') return send(': heartbeat\n\n')
         if (woke === 'closed') return end()
       }

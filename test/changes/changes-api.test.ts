@@ -135,6 +135,26 @@ describe('GET /changes/stream', () => {
     await inner.close()
   })
 
+  it('does not spin when it is woken for a change it cannot see yet', async () => {
+    const inner = await openSqliteStore(':memory:')
+    let reads = 0
+    // A feed that always says a change is there (as a NOTIFY racing its commit would), with none to read.
+    const store: Store = { ...inner, lastPosition: async () => 1000, listChanges: (query) => (reads++, inner.listChanges(query)) }
+    const app = createApp({ config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }), store, clock: () => NOW_MS })
+    const res = await app.request('/changes/stream', { headers: bearer })
+    const reader = res.body!.getReader()
+    const reading = (async () => {
+      for (;;) if ((await reader.read()).done) return
+    })()
+    await new Promise((r) => setTimeout(r, 500))
+    // At most one read per 25 ms pause, where a spinning stream would make thousands.
+    expect(reads).toBeGreaterThan(3)
+    expect(reads).toBeLessThanOrEqual(25)
+    await reader.cancel()
+    await reading
+    await inner.close()
+  })
+
   it('ends when its feed closes (the service stopping), and a new stream resumes where it left off', async () => {
     const store = await openSqliteStore(':memory:')
     const feed = createChangeFeed({ store })
