@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,7 +57,7 @@ function errorRows(text: string): Array<[number, number]> {
   return [...text.matchAll(/^\s*\| (\d+) \| (\d{3}) \|/gm)].map((m) => [Number(m[1]), Number(m[2])])
 }
 
-const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'reconcile', 'library', 'client', 'types', 'postgres']
+const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'reconcile', 'library', 'client', 'follow', 'changes-curl', 'types', 'postgres']
 
 describe('the README', () => {
   it('marks every shell and TypeScript block with the test that runs it', () => {
@@ -156,6 +156,63 @@ await store.close()
       const { stdout } = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }) })
       expect(stdout.trim().split('\n')).toEqual(['MyFirstTopic null', JSON.stringify([sampleAfterCreateTopic.TopicId])])
     } finally {
+      await service.stop()
+    }
+  })
+
+  it('runs the followChanges example: it catches up, follows live, and stops on SIGTERM', async () => {
+    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'follow.db')}` } })
+    const file = join(inPackage, 'follow.mjs')
+    writeFileSync(file, transpile(block('follow')))
+    const child = spawn(process.execPath, [file], { cwd: ROOT, env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }), stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    const waitFor = async (text: string) => {
+      for (let waited = 0; !out.includes(text); waited += 20) {
+        if (waited > 10_000) throw new Error(`no ${JSON.stringify(text)} in the example's output: ${out}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    try {
+      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+      await waitFor('caught up')
+      expect((await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `${sampleAfterCreateTopic.TopicId}-2` })).status).toBe(200)
+      await waitFor(`2 created ${sampleAfterCreateTopic.TopicId}-2`)
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(out.trim().split('\n')).toEqual([
+        `1 created ${sampleAfterCreateTopic.TopicId}`,
+        'caught up at 1: 1 topic(s)',
+        `2 created ${sampleAfterCreateTopic.TopicId}-2`,
+      ])
+    } finally {
+      child.kill('SIGKILL')
+      await service.stop()
+    }
+  })
+
+  it('runs the curl example of the change feed: a page, then the stream after position 1', async () => {
+    const port = await freePort()
+    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'changes-curl.db')}`, PORT: String(port) } })
+    const child = spawn('bash', ['-c', block('changes-curl')], { cwd: ROOT, env: shellEnv({ API_TOKEN, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    try {
+      for (const n of [1, 2]) expect((await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `curl-${n}` })).status).toBe(200)
+      // The page was read before or after the two callbacks: wait for the stream's event 2.
+      for (let waited = 0; !out.includes('id: 2\n'); waited += 20) {
+        if (waited > 10_000) throw new Error(`no event 2 from the curl example: ${out}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      const [page, ...stream] = out.split('\n')
+      expect(JSON.parse(page!)).toMatchObject({ nextCursor: expect.stringMatching(/^\d+$/), hasMore: false })
+      expect(stream.join('\n')).toMatch(/^retry: 1000\n: changes after position 1\n\n(: heartbeat\n\n)*id: 2\nevent: change\ndata: \{"position":2,"kind":"created"/)
+      expect(stream.join('\n')).not.toContain('id: 1\n')
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM')
       await service.stop()
     }
   })
