@@ -1,14 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
-import { CallbackAnswer } from '../contract/answer.ts'
+import { bearerSecurity as security, fail } from './responses.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
 
-const fail = (description: string) => ({ description, content: { 'application/json': { schema: CallbackAnswer } } })
-const security = [{ BearerAuth: [] }]
 
 /** `GET /changes`. */
 export const listChangesRoute = createRoute({

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Metrics } from '../metrics/index.ts'
-import { CallbackAnswer } from '../contract/answer.ts'
+import { bearerSecurity as security, fail, ok } from './responses.ts'
 import {
   CallbackEventPage,
   ListEventsQuery,
@@ -15,9 +15,6 @@ import { requireBearer } from '../http/require-bearer.ts'
 import type { Store } from '../store/types.ts'
 import { failJson } from '../http/answers.ts'
 
-const fail = (description: string) => ({ description, content: { 'application/json': { schema: CallbackAnswer } } })
-const ok = <T>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } })
-const security = [{ BearerAuth: [] }]
 
 /** `GET /topics/{TopicId}`. */
 export const getTopicRoute = createRoute({

@@ -61,7 +61,7 @@ function followStream(url: string) {
   const copy = new Copy()
   const controller = new AbortController()
   let stopAt: number | undefined
-  let reached: () => void
+  let reached: () => void = () => {}
   const reachedTarget = new Promise<void>((resolve) => (reached = resolve))
   const done = (async () => {
     const res = await fetch(`${url}/changes/stream`, { headers: auth, signal: controller.signal })

@@ -1,0 +1,24 @@
+import { CallbackAnswer } from '../contract/answer.ts'
+
+/**
+ * A refusal in a route's responses: the `CallbackAnswer` body every failure has.
+ *
+ * @example
+ * ```ts
+ * responses: { 401: fail('The bearer token is missing or wrong.') }
+ * ```
+ */
+export const fail = (description: string) => ({ description, content: { 'application/json': { schema: CallbackAnswer } } })
+
+/**
+ * A JSON success in a route's responses.
+ *
+ * @example
+ * ```ts
+ * responses: { 200: ok('The topic.', Topic) }
+ * ```
+ */
+export const ok = <T>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } })
+
+/** The read API's security requirement: `Authorization: Bearer <API_TOKEN>`. */
+export const bearerSecurity = [{ BearerAuth: [] }]
