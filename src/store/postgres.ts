@@ -106,6 +106,13 @@ export async function openPostgresStore(
   })
   // Without a listener, a connection that breaks while idle would crash the process.
   pool.on('error', onPoolError)
+  // pg-pool listens for errors only on idle connections: one that breaks while checked out (the
+  // server restarted, a backend terminated) would emit 'error' with nobody listening, and crash the
+  // process. Its query fails anyway (the callback gets 503 and the error is logged there), and the pool
+  // drops the broken connection when it is released; this listener only keeps the process alive.
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   try {
     const applied = await migrateToLatest(db, 'postgres')

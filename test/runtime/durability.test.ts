@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { topicBody } from '../fixtures/index.ts'
-import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
+import pg from 'pg'
+import { createThrowawayDatabase, postgresAvailable, SERVER_URL } from '../helpers/postgres.ts'
 import { allTopicIds, sendSigned, startService, type RunningService } from '../helpers/service.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-durability-'))
@@ -70,6 +71,42 @@ describe('a crash under load (SIGKILL)', () => {
 })
 
 describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is reachable)', () => {
+  it('lives through its connections being cut while in use, and loses no acknowledged topic', async () => {
+    const db = await createThrowawayDatabase()
+    const service = await startService({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'info' } })
+    const admin = new pg.Client({ connectionString: SERVER_URL })
+    await admin.connect()
+    try {
+      const acknowledged: string[] = []
+      let sending = true
+      const writers = Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; sending; i++) {
+          const body = topicBody(`cut-${w}-${i}`)
+          const { status } = await sendSigned(service.url, body)
+          if (status === 200) acknowledged.push(body.TopicId)
+          else expect(status).toBe(503)
+        }
+      })
+      // Ten times, every connection of the service is terminated while callbacks are in flight.
+      for (let round = 0; round < 10; round++) {
+        await new Promise((r) => setTimeout(r, 150))
+        await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [db.name])
+      }
+      sending = false
+      await Promise.all(writers)
+      expect(service.child.exitCode).toBeNull()
+      expect((await sendSigned(service.url, topicBody('after-cuts'))).status).toBe(200)
+      const stored = await allTopicIds(service.url)
+      expect(acknowledged.length).toBeGreaterThan(50)
+      expect(acknowledged.filter((id) => !stored.has(id))).toEqual([])
+      expect(await service.stop()).toBe(0)
+    } finally {
+      await admin.end()
+      service.child.kill('SIGKILL')
+      await db.drop()
+    }
+  })
+
   it('answers 503 and not ready while the database is down, and recovers by itself', async () => {
     const db = await createThrowawayDatabase()
     const service = await startService({ env: { DATABASE_URL: db.url } })
