@@ -20,6 +20,7 @@
  * @module
  */
 export { createApp, type AppConfig, type AppDeps, type AppEnv } from './app.ts'
+export { createChangeFeed, type ChangeFeed, type ChangeFeedOptions } from './changes/create-change-feed.ts'
 export type { TopicCreatedEvent } from './routes/callback.ts'
 export { ConfigError, DEFAULTS, loadConfig, type Config } from './config/index.ts'
 export { sign, verifyCallback, type CallbackCredentials, type VerifyCallbackOptions } from './verify/index.ts'

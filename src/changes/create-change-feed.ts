@@ -27,7 +27,14 @@ export interface ChangeFeed {
   close(): void
 }
 
-/** Options of {@link createChangeFeed}. */
+/**
+ * Options of {@link createChangeFeed}.
+ *
+ * @example
+ * ```ts
+ * const options: ChangeFeedOptions = { store, pollMs: 1000, log }
+ * ```
+ */
 export interface ChangeFeedOptions {
   store: Store
   /**

@@ -19,7 +19,7 @@ export interface KyselyStoreOptions {
   onClose?(): Promise<void> | void
   observer?: StoreObserver | undefined
   /**
-   * Tells `listener` of changes committed by other processes (PostgreSQL's LISTEN); resolves a
+   * Tells `listener` of changes committed by other processes (PostgreSQL's LISTEN); returns a
    * function that stops telling. Changes committed through this store are told without it.
    */
   watchOthers?(listener: ChangeListener): () => void
