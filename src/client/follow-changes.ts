@@ -1,4 +1,5 @@
 import type * as Types from '../contract/generated-types.ts'
+import { checkServiceOptions } from './check-service-options.ts'
 
 /**
  * One change in the change feed: its position, what it did, when, and the topic after it.
@@ -167,8 +168,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export function followChanges(options: FollowChangesOptions): ChangeFollower {
   const { baseUrl, apiToken, onChange, onCaughtUp, onRetry, pageSize = 500, signal } = options
-  if (typeof baseUrl !== 'string' || baseUrl === '') throw new TypeError('followChanges: baseUrl must be the service\'s URL, for example http://127.0.0.1:8080')
-  if (typeof apiToken !== 'string' || apiToken === '') throw new TypeError('followChanges: apiToken must be a non-empty string: the service\'s API_TOKEN')
+  checkServiceOptions('followChanges', baseUrl, apiToken)
   if (typeof onChange !== 'function') throw new TypeError('followChanges: onChange must be a function')
   const start = Number(options.after ?? 0)
   if (!Number.isSafeInteger(start) || start < 0) throw new TypeError(`followChanges: after must be a position (an integer ≥ 0), got ${String(options.after)}`)

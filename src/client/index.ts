@@ -7,6 +7,8 @@ import createClient, { type Client } from 'openapi-fetch'
 
 import type * as Types from '../contract/generated-types.ts'
 
+import { checkServiceOptions } from './check-service-options.ts'
+
 export { ChangeFeedError, followChanges, type ChangeFollower, type FollowChangesOptions, type TopicChange } from './follow-changes.ts'
 
 /**
@@ -112,9 +114,7 @@ export interface TopicSyncClientOptions {
  * ```
  */
 export function createTopicSyncClient({ baseUrl, apiToken, fetch }: TopicSyncClientOptions): TopicSyncClient {
-  // Options often come straight from the environment, where an unset variable is `undefined`.
-  if (typeof baseUrl !== 'string' || baseUrl === '') throw new TypeError('createTopicSyncClient: baseUrl must be the service\'s URL, for example http://127.0.0.1:8080')
-  if (typeof apiToken !== 'string' || apiToken === '') throw new TypeError('createTopicSyncClient: apiToken must be a non-empty string: the service\'s API_TOKEN')
+  checkServiceOptions('createTopicSyncClient', baseUrl, apiToken)
   return createClient<paths>({
     baseUrl,
     headers: { authorization: `Bearer ${apiToken}` },

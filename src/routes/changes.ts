@@ -1,12 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
-import { bearerSecurity as security, fail } from './responses.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
-
+import { bearerSecurity as security, fail, ok } from './responses.ts'
 
 /** `GET /changes`. */
 export const listChangesRoute = createRoute({
@@ -17,7 +16,7 @@ export const listChangesRoute = createRoute({
   security,
   request: { query: ListChangesQuery },
   responses: {
-    200: { description: 'A page of the change feed.', content: { 'application/json': { schema: ChangePage } } },
+    200: ok('A page of the change feed.', ChangePage),
     400: fail('A query parameter is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
     503: fail('The database is unavailable.'),
