@@ -40,7 +40,22 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one synced topic */
+        /**
+         * Read one synced topic
+         * @description One topic, by its ID, deleted or not. Topic IDs contain `#`, which ends a URL's path: the
+         *     client must percent-encode the raw ID as one path segment (`encodeURIComponent` in
+         *     JavaScript), so `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5` is sent as
+         *     `%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5`:
+         *
+         *     ```
+         *     curl -H "Authorization: Bearer $API_TOKEN" \
+         *       http://127.0.0.1:8080/topics/%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5
+         *     ```
+         *
+         *     Some generated clients encode path parameters (give them the raw ID), others do not (encode it
+         *     yourself). `GET /topics?TopicId=…` is a query parameter, which every client encodes; it also
+         *     looks up several topics at once.
+         */
         get: operations["getTopic"];
         put?: never;
         post?: never;
@@ -61,6 +76,10 @@ export interface paths {
          * List synced topics
          * @description Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`
          *     for the next page.
+         *
+         *     With `TopicId` (repeatable, up to 100 times), it looks topics up by ID: the page holds those
+         *     that exist, in the same order; an ID with no topic is simply absent. Every HTTP client encodes
+         *     a query parameter correctly, so this is the lookup to use from a generated client.
          *
          *     This is a listing, not a way to follow changes: a topic that is deleted or updated keeps its
          *     place in this order, and with several replicas a topic stored concurrently can appear behind a
@@ -214,7 +233,8 @@ export interface paths {
          * @description Callbacks by command and outcome (`im_callbacks_total`), a latency histogram
          *     (`im_callback_duration_seconds`), store commit batch sizes, durations and failures
          *     (`im_store_commit_batch_size`, `im_store_commit_duration_seconds`,
-         *     `im_store_commit_failures_total`), and refusals by reason (`im_refusals_total`).
+         *     `im_store_commit_failures_total`), transactions run again after a deadlock or a serialization
+         *     conflict (`im_store_conflict_retries_total`), and refusals by reason (`im_refusals_total`).
          */
         get: operations["getMetrics"];
         put?: never;
@@ -232,7 +252,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This contract, as written */
+        /**
+         * This contract, as written
+         * @description This OpenAPI document, byte for byte as in the repository; generate clients from it.
+         */
         get: operations["getOpenApiYaml"];
         put?: never;
         post?: never;
@@ -249,7 +272,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This contract, as JSON */
+        /**
+         * This contract, as JSON
+         * @description The same OpenAPI document as JSON, which the API reference reads.
+         */
         get: operations["getOpenApiJson"];
         put?: never;
         post?: never;
@@ -286,7 +312,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The API reference's script bundle */
+        /**
+         * The API reference's script bundle
+         * @description The script of the API reference at `/docs`, served by the service itself so that the page needs no CDN and works on a closed network.
+         */
         get: operations["getDocsBundle"];
         put?: never;
         post?: never;
@@ -300,6 +329,14 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Any callback body; `CallbackCommand` tells which schema applies. */
+        CallbackBody: components["schemas"]["CallbackAfterCreateTopic"] | components["schemas"]["CallbackAfterTopicDestroyed"] | components["schemas"]["CallbackAfterTopicInfoChanged"] | components["schemas"]["CallbackAfterGroupDestroyed"] | components["schemas"]["OtherCallback"];
+        /** @description An identifier as IM sends it; 1 to 512 characters, no U+0000, no lone surrogate. */
+        Id: string;
+        /** @description A UserID or another short label; at most 512 characters, no U+0000, no lone surrogate. */
+        Label: string;
+        /** @description Free text; at most 4,096 characters, no U+0000, no lone surrogate. */
+        Text: string;
         /**
          * @description The body of `Group.CallbackAfterCreateTopic`, sent after a user creates a topic in a Community
          *     group on a client, or an admin creates one through the REST API. Fields that IM adds later are
@@ -327,61 +364,57 @@ export interface components {
         CallbackAfterCreateTopic: {
             /**
              * @description The callback command, `Group.CallbackAfterCreateTopic`.
-             * @example Group.CallbackAfterCreateTopic
+             * @constant
              */
-            CallbackCommand: string;
+            CallbackCommand: "Group.CallbackAfterCreateTopic";
             /**
              * @description The ID of the group the topic belongs to.
              * @example @TGS#2J4SZEAEL
              */
-            GroupId: string;
+            GroupId: components["schemas"]["Id"];
             /**
-             * @description The topic's ID, `GroupId + "@TOPIC#_" + a custom part`; at most 96 bytes of printable ASCII.
+             * @description The topic's ID, `GroupId + "@TOPIC#_" + a custom part`; at most 96 bytes of printable ASCII in Tencent's pages, at most 512 characters here.
              * @example @TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5
              */
-            TopicId: string;
+            TopicId: components["schemas"]["Id"];
             /**
              * @description The UserID of the operator who asked to create the topic.
              * @example group_root
              */
-            Operator_Account: string;
+            Operator_Account: components["schemas"]["Label"];
             /**
              * @description The UserID of the group owner.
              * @example leckie
              */
-            Owner_Account: string;
+            Owner_Account: components["schemas"]["Label"];
             /**
              * @description The group type of the topic. Here it is `Community`.
              * @example Community
              */
-            Type: string;
+            Type: components["schemas"]["Label"];
             /**
              * @description The name of the topic that was requested.
              * @example MyFirstTopic
              */
-            Name: string;
+            Name: components["schemas"]["Text"];
             /**
              * @description The custom fields given when the topic was created, in order. Absent unless custom fields are
              *     enabled for the app (see the IM Group System page).
              */
             UserDefinedDataList?: components["schemas"]["UserDefinedData"][];
-        } & {
-            [key: string]: unknown;
         };
         /** @description One custom field of a topic. */
         UserDefinedData: {
             /**
-             * @description The field's key, under 16 bytes of letters, digits and underscores.
+             * @description The field's key, under 16 bytes of letters, digits and underscores in Tencent's pages.
              * @example UserDefined1
              */
-            Key: string;
+            Key: components["schemas"]["Label"];
             /**
              * @description The field's value, an opaque string.
              * @example hello
              */
-            Value: string;
-        } & {
-            [key: string]: unknown;
+            Value: components["schemas"]["Text"];
         };
         /**
          * @description The body of `Group.CallbackAfterTopicDestroyed`. The listed topics are marked deleted; their rows are kept.
@@ -397,23 +430,21 @@ export interface components {
         CallbackAfterTopicDestroyed: {
             /**
              * @description The callback command, `Group.CallbackAfterTopicDestroyed`.
-             * @example Group.CallbackAfterTopicDestroyed
+             * @constant
              */
-            CallbackCommand: string;
+            CallbackCommand: "Group.CallbackAfterTopicDestroyed";
             /**
              * @description The ID of the group the topics belonged to.
              * @example @TGS#_@TGS#cQVLVHIM62CJ
              */
-            GroupId: string;
+            GroupId: components["schemas"]["Id"];
             /**
              * @description The group type, `Community`.
              * @example Community
              */
-            Type?: string;
+            Type?: components["schemas"]["Label"];
             /** @description The IDs of the destroyed topics. Documented as an array, and in one table as a string, so both are accepted. */
-            TopicIdList: string[] | string;
-        } & {
-            [key: string]: unknown;
+            TopicIdList: ((components["schemas"]["Id"][] | components["schemas"]["Id"][] | components["schemas"]["Id"]) | (string | components["schemas"]["Id"][] | components["schemas"]["Id"])) | components["schemas"]["Id"][] | components["schemas"]["Id"];
         };
         /**
          * @description The body of `Group.CallbackAfterTopicInfoChanged`: a topic's name, introduction, notice or face URL
@@ -425,39 +456,37 @@ export interface components {
         CallbackAfterTopicInfoChanged: {
             /**
              * @description The callback command, `Group.CallbackAfterTopicInfoChanged`.
-             * @example Group.CallbackAfterTopicInfoChanged
+             * @constant
              */
-            CallbackCommand: string;
+            CallbackCommand: "Group.CallbackAfterTopicInfoChanged";
             /**
              * @description The ID of the Community the topic belongs to.
              * @example @TGS#_@TGS#cQVLVHIM62CJ
              */
-            GroupId: string;
+            GroupId: components["schemas"]["Id"];
             /** @description Not in IM's documented sample; applied at once when present. */
-            TopicId?: string;
+            TopicId?: components["schemas"]["Id"];
             /**
              * @description The group type, `Community`.
              * @example Community
              */
-            Type?: string;
+            Type?: components["schemas"]["Label"];
             /**
              * @description The UserID of the operator who changed the topic.
              * @example group_root
              */
-            Operator_Account?: string;
+            Operator_Account?: components["schemas"]["Label"];
             /**
              * @description The topic's new name.
              * @example MyRenamedTopic
              */
-            Name?: string;
+            Name?: components["schemas"]["Text"];
             /** @description The topic's new introduction. */
-            Introduction?: string;
+            Introduction?: components["schemas"]["Text"];
             /** @description The topic's new notice. */
-            Notification?: string;
+            Notification?: components["schemas"]["Text"];
             /** @description The topic's new face URL. */
-            FaceUrl?: string;
-        } & {
-            [key: string]: unknown;
+            FaceUrl?: components["schemas"]["Text"];
         };
         /**
          * @description The body of `Group.CallbackAfterGroupDestroyed`: a group was disbanded. For a `Community`, every topic
@@ -467,35 +496,34 @@ export interface components {
         CallbackAfterGroupDestroyed: {
             /**
              * @description The callback command, `Group.CallbackAfterGroupDestroyed`.
-             * @example Group.CallbackAfterGroupDestroyed
+             * @constant
              */
-            CallbackCommand: string;
+            CallbackCommand: "Group.CallbackAfterGroupDestroyed";
             /**
              * @description The ID of the disbanded group.
              * @example @TGS#_@TGS#cQVLVHIM62CJ
              */
-            GroupId: string;
+            GroupId: components["schemas"]["Id"];
             /**
              * @description The group type; only `Community` groups have topics.
              * @example Community
              */
-            Type: string;
+            Type: components["schemas"]["Label"];
             /** @description The UserID of the group owner. */
-            Owner_Account?: string;
+            Owner_Account?: components["schemas"]["Label"];
             /** @description The group's name. */
-            Name?: string;
-        } & {
-            [key: string]: unknown;
+            Name?: components["schemas"]["Text"];
         };
-        /** @description The body of any other command. It is logged and answered OK. */
+        /**
+         * @description The body of any other command (every "before" command included): it is logged and answered OK.
+         *     Its `CallbackCommand` is none of the commands above, each of which has its own schema.
+         */
         OtherCallback: {
             /**
              * @description The callback command, equal to the URL's.
              * @example Group.CallbackAfterCreateGroup
              */
             CallbackCommand: string;
-        } & {
-            [key: string]: unknown;
         };
         /**
          * @description The answer to every request, success or refusal. IM reads `ActionStatus` and `ErrorCode`.
@@ -686,6 +714,25 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description The request's headers are larger than `MAX_HEADER_BYTES` (16 KiB by default). The HTTP server
+         *     answers it before any route, with this body on Node; Deno answers with an empty body.
+         */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ActionStatus": "FAIL",
+                 *       "ErrorCode": 4018,
+                 *       "ErrorInfo": "The request's headers are larger than 16384 bytes"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CallbackAnswer"];
+            };
+        };
         /** @description The bearer token is missing or wrong, or the service has no `API_TOKEN` configured. */
         Unauthorized: {
             headers: {
@@ -736,7 +783,7 @@ export interface components {
         };
     };
     parameters: {
-        /** @description How many items at most, from 1 to 500. The default is 100. */
+        /** @description How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100. */
         Limit: number;
         /**
          * @description The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.
@@ -744,7 +791,10 @@ export interface components {
          * @example 42
          */
         After: string;
-        /** @description The `nextCursor` of the previous page. Omit it for the first page. */
+        /**
+         * @description The `nextCursor` of the previous page, as it was (decimal digits). Omit it for the first page.
+         * @example 100
+         */
         Cursor: string;
     };
     requestBodies: never;
@@ -798,10 +848,20 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The callback's body, a JSON object. Its schema depends on `CallbackCommand`. */
+        /**
+         * @description The callback's body, a JSON object. Its schema depends on `CallbackCommand`: exactly one of
+         *     the schemas matches, the one whose `CallbackCommand` is the body's, or `OtherCallback` for a
+         *     command this service does not act on.
+         *
+         *     The body is JSON whatever the `Content-Type` header says, and IM's own sample request sends
+         *     no `Content-Type` at all: so the body is documented under `*\/*` as well as
+         *     `application/json`, with the same schema, and a validator in front of the service must not
+         *     refuse a body for its media type.
+         */
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CallbackAfterCreateTopic"] | components["schemas"]["CallbackAfterTopicDestroyed"] | components["schemas"]["CallbackAfterTopicInfoChanged"] | components["schemas"]["CallbackAfterGroupDestroyed"] | components["schemas"]["OtherCallback"];
+                "application/json": components["schemas"]["CallbackBody"];
+                "*/*": components["schemas"]["CallbackBody"];
             };
         };
         responses: {
@@ -901,6 +961,22 @@ export interface operations {
                     "application/json": components["schemas"]["CallbackAnswer"];
                 };
             };
+            /** @description The request's headers are larger than `MAX_HEADER_BYTES`. Answered by the HTTP server (on Node), before the route. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ActionStatus": "FAIL",
+                     *       "ErrorCode": 4018,
+                     *       "ErrorInfo": "The request's headers are larger than 16384 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CallbackAnswer"];
+                };
+            };
             /** @description An unexpected internal error. Nothing about it is sent to the caller. */
             500: {
                 headers: {
@@ -941,8 +1017,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The topic ID, percent-encoded (topic IDs contain `@` and `#`).
-                 * @example @TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5
+                 * @description The topic's raw ID, which the client percent-encodes as one path segment: the two examples
+                 *     are the same ID, raw and as it appears in the URL.
                  */
                 TopicId: string;
             };
@@ -970,12 +1046,13 @@ export interface operations {
                      * @example {
                      *       "ActionStatus": "FAIL",
                      *       "ErrorCode": 4014,
-                     *       "ErrorInfo": "No topic with TopicId @TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope"
+                     *       "ErrorInfo": "No topic with TopicId \"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope\""
                      *     }
                      */
                     "application/json": components["schemas"]["CallbackAnswer"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
     };
@@ -987,9 +1064,19 @@ export interface operations {
                  * @example @TGS#2J4SZEAEL
                  */
                 GroupId?: string;
-                /** @description How many items at most, from 1 to 500. The default is 100. */
+                /**
+                 * @description Only the topics with these IDs (raw IDs; repeat the parameter for several, up to 100).
+                 * @example [
+                 *       "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5"
+                 *     ]
+                 */
+                TopicId?: string[];
+                /** @description How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100. */
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. Omit it for the first page. */
+                /**
+                 * @description The `nextCursor` of the previous page, as it was (decimal digits). Omit it for the first page.
+                 * @example 100
+                 */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -1009,6 +1096,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
     };
@@ -1021,7 +1109,7 @@ export interface operations {
                  * @example 42
                  */
                 after?: components["parameters"]["After"];
-                /** @description How many items at most, from 1 to 500. The default is 100. */
+                /** @description How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100. */
                 limit?: components["parameters"]["Limit"];
             };
             header?: never;
@@ -1041,6 +1129,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
     };
@@ -1087,6 +1176,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     listEvents: {
@@ -1099,9 +1189,12 @@ export interface operations {
                 command?: string;
                 /** @description Only events with this outcome. */
                 outcome?: components["schemas"]["EventOutcome"];
-                /** @description How many items at most, from 1 to 500. The default is 100. */
+                /** @description How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100. */
                 limit?: components["parameters"]["Limit"];
-                /** @description The `nextCursor` of the previous page. Omit it for the first page. */
+                /**
+                 * @description The `nextCursor` of the previous page, as it was (decimal digits). Omit it for the first page.
+                 * @example 100
+                 */
                 cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
@@ -1121,6 +1214,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
     };
@@ -1147,6 +1241,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getReadiness: {
@@ -1173,6 +1268,7 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
             /** @description The database does not answer; callbacks would be refused with 503. */
             503: {
                 headers: {
@@ -1209,6 +1305,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getOpenApiYaml: {
@@ -1229,6 +1326,7 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getOpenApiJson: {
@@ -1251,6 +1349,7 @@ export interface operations {
                     };
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getDocs: {
@@ -1271,6 +1370,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
     getDocsBundle: {
@@ -1291,6 +1391,7 @@ export interface operations {
                     "text/javascript": string;
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
         };
     };
 }

@@ -2,7 +2,7 @@
 // change openapi.yaml and run `npm run generate`; `npm test` fails while it is stale.
 
 /** openapi.yaml, byte for byte, served at GET /openapi.yaml. */
-export const openapiYaml: string = "openapi: 3.1.0\ninfo:\n  title: Tencent Cloud IM topic sync\n  version: 0.1.0\n  summary: Receives Tencent Cloud IM callbacks, stores topics durably, and serves them to other teams.\n  description: |\n    This service is the app backend that Tencent Cloud IM calls back. IM sends every enabled callback\n    command of an app to one URL, `POST /callback`, told apart by the `CallbackCommand` query parameter.\n    The service proves each request came from IM (`SdkAppid`, and `Sign`/`RequestTime` when callback\n    authentication is on), validates it against this contract, stores it durably and idempotently, and\n    answers IM within its 2-second timeout.\n\n    `Group.CallbackAfterCreateTopic` topics are kept in a table that other teams read through the\n    read API (`/topics`, `/events`) with a bearer token, and follow through the change feed\n    (`/changes`, `/changes/stream`), which delivers every change in one order that misses nothing.\n\n    ## Answers and error codes\n\n    Every answer, success or refusal, has the same JSON shape, `CallbackAnswer`:\n    `{\"ActionStatus\": \"OK\" | \"FAIL\", \"ErrorCode\": integer, \"ErrorInfo\": string}`.\n    `ErrorCode` 0 means success. IM counts any status but 200 as a failed callback.\n\n    | ErrorCode | HTTP | Meaning |\n    | --- | --- | --- |\n    | 0 | 200 | OK: stored, a duplicate of something already stored, or a command this service does not act on |\n    | 4001 | 413 | The request body is larger than the configured cap (`MAX_BODY_BYTES`) |\n    | 4002 | 403 | `SdkAppid` is missing or is not this app's SDKAppID |\n    | 4003 | 401 | `Sign` is missing while callback authentication is on |\n    | 4004 | 401 | `Sign` is not 64 lower-case hex characters |\n    | 4005 | 401 | `Sign` does not match `sha256(token + RequestTime)` for the current or the previous token |\n    | 4006 | 401 | `RequestTime` is missing or is not a Unix time in seconds |\n    | 4007 | 401 | `RequestTime` is outside the allowed window around the server clock |\n    | 4008 | 400 | The body is empty, not UTF-8, or not JSON |\n    | 4009 | 400 | The body is JSON but not an object |\n    | 4010 | 400 | The `CallbackCommand` query parameter is missing |\n    | 4011 | 400 | The body's `CallbackCommand` differs from the URL's |\n    | 4012 | 400 | The body does not match the command's schema (ErrorInfo names the field) |\n    | 4013 | 401 | Read API: the bearer token is missing or wrong, or no `API_TOKEN` is configured |\n    | 4014 | 404 | Not found: no such topic, or no such route |\n    | 4015 | 400 | Read API: a query or path parameter is invalid (ErrorInfo names it) |\n    | 4016 | 400 | The body nests deeper than `MAX_JSON_DEPTH` or has an array longer than `MAX_JSON_ARRAY_LENGTH` |\n    | 4017 | 408 | The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed |\n    | 5001 | 503 | The database is unavailable or a write failed; nothing was acknowledged |\n    | 5002 | 503 | The callback could not be committed before the deadline that keeps inside IM's timeout |\n    | 5000 | 500 | An unexpected internal error |\n  license:\n    name: MIT\n    identifier: MIT\nservers:\n  - url: http://localhost:8080\n    description: A local instance started with `npm start`\ntags:\n  - name: Callback\n    description: The single URL that Tencent Cloud IM posts every callback command to.\n  - name: Topics\n    description: Topics synced from `Group.CallbackAfterCreateTopic`, for other teams.\n  - name: Changes\n    description: |\n      The change feed: every change to a topic (created, updated, deleted; from a callback or from\n      reconciliation with IM's REST API), in one global order, to build a copy of the topics and keep\n      it current. Read it a page at a time with `GET /changes`, or have it pushed with\n      `GET /changes/stream`.\n  - name: Events\n    description: The log of every authenticated callback, with its outcome.\n  - name: Operations\n    description: Health, readiness, the contract and its docs.\nsecurity: []\npaths:\n  /callback:\n    post:\n      operationId: receiveCallback\n      tags: [Callback]\n      summary: Receive a Tencent Cloud IM callback\n      description: |\n        IM posts every enabled callback command here. The service checks, in this order: the body size\n        cap (413), `SdkAppid` (403), `Sign` and `RequestTime` when a token is configured (401), that the\n        body is a JSON object whatever the `Content-Type` header says (IM's own sample sends none) and\n        that its `CallbackCommand` matches the URL's (400). It then dispatches on the command:\n\n        - `Group.CallbackAfterCreateTopic` is validated against `CallbackAfterCreateTopic` and the topic\n          is stored once (a re-delivery is answered OK and changes nothing);\n        - `Group.CallbackAfterTopicDestroyed` marks the listed topics deleted;\n        - any other command, including every \"before\" command, is logged and answered OK, because a\n          FAIL to a \"before\" callback would block the user's action.\n\n        The answer is sent only after the callback's writes have committed.\n      security:\n        - ImSign: []\n        - {}\n      parameters:\n        - name: SdkAppid\n          in: query\n          required: true\n          description: The SDKAppID that the IM console assigned to the app. It must be this service's `IM_SDKAPPID`.\n          schema:\n            type: string\n          example: '1400000000'\n        - name: CallbackCommand\n          in: query\n          required: true\n          description: The callback command, for example `Group.CallbackAfterCreateTopic`. The body carries the same value.\n          schema:\n            type: string\n          example: Group.CallbackAfterCreateTopic\n        - name: contenttype\n          in: query\n          required: false\n          description: The body's format. Fixed value `json`; the body is parsed as JSON whatever it says.\n          schema:\n            type: string\n          example: json\n        - name: ClientIP\n          in: query\n          required: false\n          description: The IP address of the client that caused the callback, such as `127.0.0.1`.\n          schema:\n            type: string\n          example: 127.0.0.1\n        - name: OptPlatform\n          in: query\n          required: false\n          description: |\n            The client platform: `RESTAPI`, `Web`, `Android`, `iOS`, `Windows`, `Mac`, `iPad` or `Unknown`.\n            Other spellings occur (`IOS`, `macOS`, `IPad`), so it is a free string.\n          schema:\n            type: string\n          example: RESTAPI\n        - name: Sign\n          in: query\n          required: false\n          description: |\n            Sent when callback authentication is on: lower-case hex `sha256(token + RequestTime)`. It covers\n            neither the body nor the rest of the URL.\n          schema:\n            type: string\n          example: 17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061\n        - name: RequestTime\n          in: query\n          required: false\n          description: Sent when callback authentication is on. The Unix time in seconds at which IM signed the request; it must be within `IM_REQUEST_TIME_WINDOW` seconds of the server clock.\n          schema:\n            type: string\n          example: '1669872112'\n      requestBody:\n        required: true\n        description: The callback's body, a JSON object. Its schema depends on `CallbackCommand`.\n        content:\n          application/json:\n            schema:\n              anyOf:\n                - $ref: '#/components/schemas/CallbackAfterCreateTopic'\n                - $ref: '#/components/schemas/CallbackAfterTopicDestroyed'\n                - $ref: '#/components/schemas/CallbackAfterTopicInfoChanged'\n                - $ref: '#/components/schemas/CallbackAfterGroupDestroyed'\n                - $ref: '#/components/schemas/OtherCallback'\n            examples:\n              afterCreateTopic:\n                summary: Group.CallbackAfterCreateTopic, the documented sample\n                value:\n                  CallbackCommand: Group.CallbackAfterCreateTopic\n                  GroupId: '@TGS#2J4SZEAEL'\n                  TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n                  Operator_Account: group_root\n                  Owner_Account: leckie\n                  Type: Community\n                  Name: MyFirstTopic\n                  UserDefinedDataList:\n                    - Key: UserDefined1\n                      Value: hello\n                    - Key: UserDefined2\n                      Value: world\n              afterTopicDestroyed:\n                summary: Group.CallbackAfterTopicDestroyed\n                value:\n                  CallbackCommand: Group.CallbackAfterTopicDestroyed\n                  GroupId: '@TGS#_@TGS#cQVLVHIM62CJ'\n                  Type: Community\n                  TopicIdList:\n                    - '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n              otherCommand:\n                summary: Any other command, answered OK\n                value:\n                  CallbackCommand: Group.CallbackBeforeCreateTopic\n                  Operator_Account: group_root\n                  Type: Community\n                  Name: MyFirstTopic\n      responses:\n        '200':\n          description: Stored, a duplicate of what was stored, or a command this service does not act on.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: OK\n                ErrorInfo: ''\n                ErrorCode: 0\n        '400':\n          description: The body is not JSON, not an object, too deeply nested, names another command, or does not match the command's schema.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4012\n                ErrorInfo: 'Group.CallbackAfterCreateTopic body is invalid: TopicId is required (a string)'\n        '401':\n          description: Callback authentication is on and `Sign` or `RequestTime` is missing, malformed, wrong or stale.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4007\n                ErrorInfo: RequestTime is 61 s in the past; the window is 60 s\n        '403':\n          description: '`SdkAppid` is missing or is not this app''s.'\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4002\n                ErrorInfo: SdkAppid 1400000001 is not this app's SDKAppID\n        '408':\n          description: The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4017\n                ErrorInfo: The body did not arrive within 1000 ms; the connection is closed\n        '413':\n          description: The body is larger than `MAX_BODY_BYTES`.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4001\n                ErrorInfo: The request body is larger than 262144 bytes\n        '500':\n          description: An unexpected internal error. Nothing about it is sent to the caller.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 5000\n                ErrorInfo: Internal error; see the service log for request id 3f1c2a\n        '503':\n          description: The database is unavailable, or the write did not commit in time. Nothing was acknowledged.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 5001\n                ErrorInfo: The database is unavailable; the callback was not stored\n  /topics/{TopicId}:\n    get:\n      operationId: getTopic\n      tags: [Topics]\n      summary: Read one synced topic\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: TopicId\n          in: path\n          required: true\n          description: The topic ID, percent-encoded (topic IDs contain `@` and `#`).\n          schema:\n            type: string\n          example: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n      responses:\n        '200':\n          description: The topic.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Topic'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          description: No topic has this ID.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4014\n                ErrorInfo: 'No topic with TopicId @TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /topics:\n    get:\n      operationId: listTopics\n      tags: [Topics]\n      summary: List synced topics\n      description: |\n        Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`\n        for the next page.\n\n        This is a listing, not a way to follow changes: a topic that is deleted or updated keeps its\n        place in this order, and with several replicas a topic stored concurrently can appear behind a\n        page already read. To keep a copy current, follow `GET /changes`, which misses nothing.\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: GroupId\n          in: query\n          required: false\n          description: Only the topics of this group.\n          schema:\n            type: string\n          example: '@TGS#2J4SZEAEL'\n        - $ref: '#/components/parameters/Limit'\n        - $ref: '#/components/parameters/Cursor'\n      responses:\n        '200':\n          description: A page of topics.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/TopicPage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /changes:\n    get:\n      operationId: listChanges\n      tags: [Changes]\n      summary: Read the change feed\n      description: |\n        Every topic at the position of its latest change, after the position `after`, oldest first: a\n        page at a time. Start with no `after` to build a full copy; pass `nextCursor` back as `after`\n        to go on, now or later: an empty page means you have everything committed so far, and the\n        same `after` later returns what changed since.\n\n        **The guarantee.** Positions are handed out in commit order, on SQLite and on PostgreSQL with\n        any number of replicas: once you have read position N, no change at a position at or below N\n        appears later. So a reader that keeps its last position never misses a change and never sees\n        one twice. A topic appears once, at its latest change: a topic changed twice since you last\n        read appears once, in its latest state (a deletion included; deleted topics stay in the feed\n        with `DeletedAt`).\n      security:\n        - BearerAuth: []\n      parameters:\n        - $ref: '#/components/parameters/After'\n        - $ref: '#/components/parameters/Limit'\n      responses:\n        '200':\n          description: A page of the change feed.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/ChangePage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /changes/stream:\n    get:\n      operationId: streamChanges\n      tags: [Changes]\n      summary: Follow the change feed as it happens\n      description: |\n        The change feed as Server-Sent Events: every change after `after` (or after `Last-Event-ID`,\n        which an EventSource sends when it reconnects), then each new change as it commits, on this\n        replica or any other. The guarantee is that of `GET /changes`.\n\n        Each change is one event named `change`: its `id` is the change's position and its `data` is\n        one line of JSON, a `TopicChange`:\n\n        ```\n        id: 42\n        event: change\n        data: {\"position\":42,\"kind\":\"created\",\"at\":\"2026-11-22T08:15:00.000Z\",\"topic\":{\"GroupId\":\"@TGS#2J4SZEAEL\",...}}\n        ```\n\n        A comment line (`: heartbeat`) is sent when nothing happened for `CHANGES_HEARTBEAT_MS`\n        (15 s by default), so that proxies keep the connection open. The stream starts with\n        `retry: 1000`. The service ends the stream when it stops or loses its database; reconnect\n        with the last `id` you received, as `Last-Event-ID` or `after`. A client that reads slowly\n        holds up only its own stream.\n      security:\n        - BearerAuth: []\n      parameters:\n        - $ref: '#/components/parameters/After'\n        - name: last-event-id\n          in: header\n          required: false\n          description: |\n            `Last-Event-ID`, the `id` of the last event received (header names are case-insensitive);\n            it takes precedence over `after`.\n          schema:\n            type: string\n            pattern: '^[0-9]{1,15}$'\n          example: '42'\n      responses:\n        '200':\n          description: The change feed as Server-Sent Events; each event's `data` is a `TopicChange`.\n          content:\n            text/event-stream:\n              schema:\n                type: string\n                description: 'Server-Sent Events: `id` the position, `event: change`, `data` a TopicChange as one line of JSON.'\n              example: |+\n                retry: 1000\n\n                id: 42\n                event: change\n                data: {\"position\":42,\"kind\":\"deleted\",\"at\":\"2026-11-22T09:00:00.000Z\",\"topic\":{\"GroupId\":\"@TGS#2J4SZEAEL\",\"TopicId\":\"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5\",\"Name\":\"test\",\"Type\":\"Community\",\"Owner_Account\":\"leckie\",\"Operator_Account\":\"group_root\",\"UserDefinedDataList\":null,\"ClientIP\":\"127.0.0.1\",\"OptPlatform\":\"RESTAPI\",\"Introduction\":null,\"Notification\":null,\"FaceUrl\":null,\"CustomString\":null,\"ReceivedAt\":\"2026-11-22T08:15:00.000Z\",\"UpdatedAt\":\"2026-11-22T09:00:00.000Z\",\"DeletedAt\":\"2026-11-22T09:00:00.000Z\"}}\n\n                : heartbeat\n\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n  /events:\n    get:\n      operationId: listEvents\n      tags: [Events]\n      summary: List logged callbacks\n      description: Every authenticated callback in the order it was logged, a page at a time, optionally filtered.\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: command\n          in: query\n          required: false\n          description: Only events of this `CallbackCommand`.\n          schema:\n            type: string\n          example: Group.CallbackAfterCreateTopic\n        - name: outcome\n          in: query\n          required: false\n          description: Only events with this outcome.\n          schema:\n            $ref: '#/components/schemas/EventOutcome'\n        - $ref: '#/components/parameters/Limit'\n        - $ref: '#/components/parameters/Cursor'\n      responses:\n        '200':\n          description: A page of events.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackEventPage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /healthz:\n    get:\n      operationId: getHealth\n      tags: [Operations]\n      summary: Liveness\n      description: Answers 200 while the process is up.\n      responses:\n        '200':\n          description: The process is up.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Health'\n              example:\n                status: ok\n  /readyz:\n    get:\n      operationId: getReadiness\n      tags: [Operations]\n      summary: Readiness\n      description: Answers 200 when the database answers, 503 when it does not.\n      responses:\n        '200':\n          description: Ready to take callbacks.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Readiness'\n              example:\n                status: ready\n                store: sqlite\n        '503':\n          description: The database does not answer; callbacks would be refused with 503.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Readiness'\n              example:\n                status: unavailable\n                store: postgres\n  /metrics:\n    get:\n      operationId: getMetrics\n      tags: [Operations]\n      summary: Prometheus metrics\n      description: |\n        Callbacks by command and outcome (`im_callbacks_total`), a latency histogram\n        (`im_callback_duration_seconds`), store commit batch sizes, durations and failures\n        (`im_store_commit_batch_size`, `im_store_commit_duration_seconds`,\n        `im_store_commit_failures_total`), and refusals by reason (`im_refusals_total`).\n      security:\n        - BearerAuth: []\n      responses:\n        '200':\n          description: Prometheus text format, version 0.0.4.\n          content:\n            text/plain:\n              schema:\n                type: string\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n  /openapi.yaml:\n    get:\n      operationId: getOpenApiYaml\n      tags: [Operations]\n      summary: This contract, as written\n      responses:\n        '200':\n          description: The OpenAPI document, byte for byte as in the repository.\n          content:\n            application/yaml:\n              schema:\n                type: string\n  /openapi.json:\n    get:\n      operationId: getOpenApiJson\n      tags: [Operations]\n      summary: This contract, as JSON\n      responses:\n        '200':\n          description: The same OpenAPI document, as JSON.\n          content:\n            application/json:\n              schema:\n                type: object\n                additionalProperties: true\n  /docs:\n    get:\n      operationId: getDocs\n      tags: [Operations]\n      summary: Interactive API reference\n      description: The Scalar API reference for this contract. Its script is served by the service itself, so the page works without internet access.\n      responses:\n        '200':\n          description: An HTML page.\n          content:\n            text/html:\n              schema:\n                type: string\n  /docs/api-reference.js:\n    get:\n      operationId: getDocsBundle\n      tags: [Operations]\n      summary: The API reference's script bundle\n      responses:\n        '200':\n          description: The Scalar API reference bundle.\n          content:\n            text/javascript:\n              schema:\n                type: string\ncomponents:\n  securitySchemes:\n    ImSign:\n      type: apiKey\n      in: query\n      name: Sign\n      description: |\n        Tencent Cloud IM callback authentication. When a token is set in the IM console, IM adds\n        `RequestTime` (Unix seconds) and `Sign = hex(sha256(token + RequestTime))` to the URL. The\n        service accepts `IM_CALLBACK_TOKEN` and, during a change, `IM_CALLBACK_TOKEN_PREVIOUS`, and\n        refuses a `RequestTime` more than `IM_REQUEST_TIME_WINDOW` seconds from its clock. The signature\n        covers neither the body nor the rest of the URL: run the service behind HTTPS.\n    BearerAuth:\n      type: http\n      scheme: bearer\n      description: The read API's token, `API_TOKEN` in the service's environment.\n  parameters:\n    Limit:\n      name: limit\n      in: query\n      required: false\n      description: How many items at most, from 1 to 500. The default is 100.\n      schema:\n        type: integer\n        minimum: 1\n        maximum: 500\n        default: 100\n    After:\n      name: after\n      in: query\n      required: false\n      description: |\n        The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.\n        Omit it to start from the beginning.\n      schema:\n        type: string\n        pattern: '^[0-9]{1,15}$'\n      example: '42'\n    Cursor:\n      name: cursor\n      in: query\n      required: false\n      description: The `nextCursor` of the previous page. Omit it for the first page.\n      schema:\n        type: string\n  responses:\n    Unauthorized:\n      description: The bearer token is missing or wrong, or the service has no `API_TOKEN` configured.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 4013\n            ErrorInfo: 'Authorization: Bearer <API_TOKEN> is missing'\n    BadParameter:\n      description: A query parameter is invalid; ErrorInfo names it.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 4015\n            ErrorInfo: 'limit must be an integer from 1 to 500, got 0'\n    StoreUnavailable:\n      description: The database is unavailable.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 5001\n            ErrorInfo: The database is unavailable\n  schemas:\n    CallbackAfterCreateTopic:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterCreateTopic`, sent after a user creates a topic in a Community\n        group on a client, or an admin creates one through the REST API. Fields that IM adds later are\n        accepted and kept in the event log.\n      required: [CallbackCommand, GroupId, TopicId, Operator_Account, Owner_Account, Type, Name]\n      additionalProperties: true\n      properties:\n        CallbackCommand:\n          type: string\n          description: The callback command, `Group.CallbackAfterCreateTopic`.\n          example: Group.CallbackAfterCreateTopic\n        GroupId:\n          type: string\n          description: The ID of the group the topic belongs to.\n          example: '@TGS#2J4SZEAEL'\n        TopicId:\n          type: string\n          description: The topic's ID, `GroupId + \"@TOPIC#_\" + a custom part`; at most 96 bytes of printable ASCII.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Operator_Account:\n          type: string\n          description: The UserID of the operator who asked to create the topic.\n          example: group_root\n        Owner_Account:\n          type: string\n          description: The UserID of the group owner.\n          example: leckie\n        Type:\n          type: string\n          description: The group type of the topic. Here it is `Community`.\n          example: Community\n        Name:\n          type: string\n          description: The name of the topic that was requested.\n          example: MyFirstTopic\n        UserDefinedDataList:\n          type: array\n          description: |\n            The custom fields given when the topic was created, in order. Absent unless custom fields are\n            enabled for the app (see the IM Group System page).\n          items:\n            $ref: '#/components/schemas/UserDefinedData'\n      example:\n        CallbackCommand: Group.CallbackAfterCreateTopic\n        GroupId: '@TGS#2J4SZEAEL'\n        TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Operator_Account: group_root\n        Owner_Account: leckie\n        Type: Community\n        Name: MyFirstTopic\n        UserDefinedDataList:\n          - Key: UserDefined1\n            Value: hello\n          - Key: UserDefined2\n            Value: world\n    UserDefinedData:\n      type: object\n      description: One custom field of a topic.\n      required: [Key, Value]\n      additionalProperties: true\n      properties:\n        Key:\n          type: string\n          description: The field's key, under 16 bytes of letters, digits and underscores.\n          example: UserDefined1\n        Value:\n          type: string\n          description: The field's value, an opaque string.\n          example: hello\n    CallbackAfterTopicDestroyed:\n      type: object\n      description: The body of `Group.CallbackAfterTopicDestroyed`. The listed topics are marked deleted; their rows are kept.\n      required: [CallbackCommand, GroupId, TopicIdList]\n      additionalProperties: true\n      properties:\n        CallbackCommand:\n          type: string\n          description: The callback command, `Group.CallbackAfterTopicDestroyed`.\n          example: Group.CallbackAfterTopicDestroyed\n        GroupId:\n          type: string\n          description: The ID of the group the topics belonged to.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type:\n          type: string\n          description: The group type, `Community`.\n          example: Community\n        TopicIdList:\n          description: The IDs of the destroyed topics. Documented as an array, and in one table as a string, so both are accepted.\n          anyOf:\n            - type: array\n              items:\n                type: string\n            - type: string\n      example:\n        CallbackCommand: Group.CallbackAfterTopicDestroyed\n        GroupId: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type: Community\n        TopicIdList:\n          - '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n    CallbackAfterTopicInfoChanged:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterTopicInfoChanged`: a topic's name, introduction, notice or face URL\n        changed. IM's documented sample carries no `TopicId`, so the callback alone cannot say which topic\n        changed: with reconciliation on (`IM_ADMIN_IDENTIFIER`, `IM_SECRET_KEY`), the service reconciles the\n        group with IM's REST API a few seconds later. When a `TopicId` is present, the new fields are applied\n        to that topic at once.\n      required: [CallbackCommand, GroupId]\n      additionalProperties: true\n      properties:\n        CallbackCommand:\n          type: string\n          description: The callback command, `Group.CallbackAfterTopicInfoChanged`.\n          example: Group.CallbackAfterTopicInfoChanged\n        GroupId:\n          type: string\n          description: The ID of the Community the topic belongs to.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        TopicId:\n          type: string\n          description: Not in IM's documented sample; applied at once when present.\n        Type:\n          type: string\n          description: The group type, `Community`.\n          example: Community\n        Operator_Account:\n          type: string\n          description: The UserID of the operator who changed the topic.\n          example: group_root\n        Name:\n          type: string\n          description: The topic's new name.\n          example: MyRenamedTopic\n        Introduction:\n          type: string\n          description: The topic's new introduction.\n        Notification:\n          type: string\n          description: The topic's new notice.\n        FaceUrl:\n          type: string\n          description: The topic's new face URL.\n    CallbackAfterGroupDestroyed:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterGroupDestroyed`: a group was disbanded. For a `Community`, every topic\n        of the group is marked deleted (Tencent does not say that per-topic destroy callbacks follow), and a\n        create that arrives later for one of its topics is stored as deleted.\n      required: [CallbackCommand, GroupId, Type]\n      additionalProperties: true\n      properties:\n        CallbackCommand:\n          type: string\n          description: The callback command, `Group.CallbackAfterGroupDestroyed`.\n          example: Group.CallbackAfterGroupDestroyed\n        GroupId:\n          type: string\n          description: The ID of the disbanded group.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type:\n          type: string\n          description: The group type; only `Community` groups have topics.\n          example: Community\n        Owner_Account:\n          type: string\n          description: The UserID of the group owner.\n        Name:\n          type: string\n          description: The group's name.\n    OtherCallback:\n      type: object\n      description: The body of any other command. It is logged and answered OK.\n      required: [CallbackCommand]\n      additionalProperties: true\n      properties:\n        CallbackCommand:\n          type: string\n          description: The callback command, equal to the URL's.\n          example: Group.CallbackAfterCreateGroup\n    CallbackAnswer:\n      type: object\n      description: The answer to every request, success or refusal. IM reads `ActionStatus` and `ErrorCode`.\n      required: [ActionStatus, ErrorCode, ErrorInfo]\n      properties:\n        ActionStatus:\n          type: string\n          enum: [OK, FAIL]\n          description: '`OK` on success, `FAIL` on a refusal.'\n        ErrorCode:\n          type: integer\n          description: 0 on success; otherwise one of the service's error codes (see the table in the description of this API).\n          example: 0\n        ErrorInfo:\n          type: string\n          description: Empty on success; otherwise what went wrong and what to do about it.\n          example: ''\n      example:\n        ActionStatus: OK\n        ErrorInfo: ''\n        ErrorCode: 0\n    Topic:\n      type: object\n      description: |\n        A topic of the mirror, under the callback's own field names. It is kept true by the callbacks\n        (`Group.CallbackAfterCreateTopic`, `Group.CallbackAfterTopicDestroyed`,\n        `Group.CallbackAfterGroupDestroyed`, `Group.CallbackAfterTopicInfoChanged`) and by reconciliation\n        with IM's REST API, the source of truth, which adds what callbacks missed and updates the profile\n        fields. A topic first learnt from reconciliation has `Owner_Account`, `Operator_Account`,\n        `UserDefinedDataList`, `ClientIP` and `OptPlatform` null: IM's topic profile has none of them.\n      required: [GroupId, TopicId, Name, Type, Owner_Account, Operator_Account, UserDefinedDataList, ClientIP, OptPlatform, Introduction, Notification, FaceUrl, CustomString, ReceivedAt, UpdatedAt, DeletedAt]\n      properties:\n        GroupId:\n          type: string\n          description: The ID of the group the topic belongs to.\n        TopicId:\n          type: string\n          description: The topic's ID.\n        Name:\n          type: string\n          description: The topic's name, as IM last said it (the create callback, then reconciliation).\n        Type:\n          type: string\n          description: The group type, `Community`.\n        Owner_Account:\n          description: The UserID of the group owner, from the create callback; null for a topic first learnt from reconciliation.\n          type: [string, 'null']\n        Operator_Account:\n          description: The UserID of the operator who created the topic, from the create callback; null for a topic first learnt from reconciliation.\n          type: [string, 'null']\n        UserDefinedDataList:\n          description: The custom fields, in order; null when IM sent none.\n          anyOf:\n            - type: array\n              items:\n                $ref: '#/components/schemas/UserDefinedData'\n            - type: 'null'\n        ClientIP:\n          description: The `ClientIP` query parameter of the callback, or null.\n          type: [string, 'null']\n        OptPlatform:\n          description: The `OptPlatform` query parameter of the callback, or null.\n          type: [string, 'null']\n        Introduction:\n          description: The topic's introduction from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        Notification:\n          description: The topic's notice from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        FaceUrl:\n          description: The topic's face URL from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        CustomString:\n          description: The topic's custom string from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        ReceivedAt:\n          type: string\n          format: date-time\n          description: When the service first learnt of the topic, from a callback or from reconciliation (RFC 3339, UTC).\n        UpdatedAt:\n          type: string\n          format: date-time\n          description: When the topic last changed in the mirror (RFC 3339, UTC); `ReceivedAt` until then.\n        DeletedAt:\n          description: |\n            When the service learnt that the topic was destroyed (RFC 3339, UTC), or null while it is live:\n            from `Group.CallbackAfterTopicDestroyed`, `Group.CallbackAfterGroupDestroyed`, or reconciliation\n            (IM no longer lists it). A delete is final: a late re-delivery of the create does not undo it.\n          type: [string, 'null']\n          format: date-time\n      example:\n        GroupId: '@TGS#2J4SZEAEL'\n        TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Name: MyFirstTopic\n        Type: Community\n        Owner_Account: leckie\n        Operator_Account: group_root\n        UserDefinedDataList:\n          - Key: UserDefined1\n            Value: hello\n        ClientIP: 127.0.0.1\n        OptPlatform: RESTAPI\n        Introduction: null\n        Notification: null\n        FaceUrl: null\n        CustomString: null\n        ReceivedAt: '2026-11-22T08:15:00.000Z'\n        UpdatedAt: '2026-11-22T08:15:00.000Z'\n        DeletedAt: null\n    TopicPage:\n      type: object\n      required: [items, nextCursor]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/Topic'\n        nextCursor:\n          description: Pass it as `cursor` for the next page; null on the last page.\n          type: [string, 'null']\n    ChangeKind:\n      type: string\n      enum: [created, updated, deleted]\n      description: |\n        What the change did, seen from the position you read after: `deleted` when the topic is now\n        deleted; `created` when the topic did not exist at that position (you have not seen it yet);\n        `updated` otherwise. Apply `created` and `updated` alike as \"store this topic\".\n    TopicChange:\n      type: object\n      description: One change to a topic, with the topic as it is after the change.\n      required: [position, kind, at, topic]\n      properties:\n        position:\n          type: integer\n          description: The change's place in the one global order of changes; also the SSE event's `id`.\n        kind:\n          $ref: '#/components/schemas/ChangeKind'\n        at:\n          type: string\n          format: date-time\n          description: When the change was made (the topic's `UpdatedAt`).\n        topic:\n          $ref: '#/components/schemas/Topic'\n    ChangePage:\n      type: object\n      required: [items, nextCursor, hasMore]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/TopicChange'\n        nextCursor:\n          type: string\n          description: Pass it as `after` to go on. Never null; keep it to resume later.\n        hasMore:\n          type: boolean\n          description: Whether more changes had committed past this page when it was read.\n    EventOutcome:\n      type: string\n      enum: [stored, duplicate, ignored, rejected]\n      description: |\n        What the service did with a callback: `stored` (it changed the synced data), `duplicate` (a\n        re-delivery; nothing changed), `ignored` (a command the service does not act on), `rejected`\n        (it failed validation; `Reason` says why, and `replay` can re-run it after a fix).\n    CallbackEvent:\n      type: object\n      description: |\n        One authenticated callback, as received (`Source` `callback`), or one change that reconciliation\n        with IM's REST API made to the mirror (`Source` `reconcile`: `CallbackCommand` is `Reconcile`, `Query`\n        names the group and topic, `Body` holds the profile IM answered, and `Reason` says what changed).\n      required: [EventId, ReceivedAt, CallbackCommand, Query, Body, Outcome, Reason, Source]\n      properties:\n        EventId:\n          type: integer\n          description: The event's position in the log.\n        ReceivedAt:\n          type: string\n          format: date-time\n          description: When the service received it (RFC 3339, UTC).\n        CallbackCommand:\n          type: string\n          description: The `CallbackCommand` of the URL (empty when it was missing).\n        Query:\n          type: object\n          description: The query parameters, except `Sign`.\n          additionalProperties:\n            type: string\n        Body:\n          type: string\n          description: The raw body as received, decoded as UTF-8.\n        Outcome:\n          $ref: '#/components/schemas/EventOutcome'\n        Reason:\n          description: Why it was rejected or ignored, or what reconciliation changed; otherwise null.\n          type: [string, 'null']\n        Source:\n          type: string\n          enum: [callback, reconcile]\n          description: '`callback` for what IM posted, `reconcile` for a change that reconciliation made.'\n    CallbackEventPage:\n      type: object\n      required: [items, nextCursor]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/CallbackEvent'\n        nextCursor:\n          description: Pass it as `cursor` for the next page; null on the last page.\n          type: [string, 'null']\n    Health:\n      type: object\n      required: [status]\n      properties:\n        status:\n          type: string\n          enum: [ok]\n    Readiness:\n      type: object\n      required: [status, store]\n      properties:\n        status:\n          type: string\n          enum: [ready, unavailable]\n        store:\n          type: string\n          enum: [sqlite, postgres]\n          description: Which database the service uses.\n"
+export const openapiYaml: string = "openapi: 3.1.0\ninfo:\n  title: Tencent Cloud IM topic sync\n  version: 0.1.0\n  summary: Receives Tencent Cloud IM callbacks, stores topics durably, and serves them to other teams.\n  description: |\n    This service is the app backend that Tencent Cloud IM calls back. IM sends every enabled callback\n    command of an app to one URL, `POST /callback`, told apart by the `CallbackCommand` query parameter.\n    The service proves each request came from IM (`SdkAppid`, and `Sign`/`RequestTime` when callback\n    authentication is on), validates it against this contract, stores it durably and idempotently, and\n    answers IM within its 2-second timeout.\n\n    `Group.CallbackAfterCreateTopic` topics are kept in a table that other teams read through the\n    read API (`/topics`, `/events`) with a bearer token, and follow through the change feed\n    (`/changes`, `/changes/stream`), which delivers every change in one order that misses nothing.\n\n    ## Answers and error codes\n\n    Every answer, success or refusal, has the same JSON shape, `CallbackAnswer`:\n    `{\"ActionStatus\": \"OK\" | \"FAIL\", \"ErrorCode\": integer, \"ErrorInfo\": string}`.\n    `ErrorCode` 0 means success. IM counts any status but 200 as a failed callback.\n\n    | ErrorCode | HTTP | Meaning |\n    | --- | --- | --- |\n    | 0 | 200 | OK: stored, a duplicate of something already stored, or a command this service does not act on |\n    | 4001 | 413 | The request body is larger than the configured cap (`MAX_BODY_BYTES`) |\n    | 4002 | 403 | `SdkAppid` is missing or is not this app's SDKAppID |\n    | 4003 | 401 | `Sign` is missing while callback authentication is on |\n    | 4004 | 401 | `Sign` is not 64 lower-case hex characters |\n    | 4005 | 401 | `Sign` does not match `sha256(token + RequestTime)` for the current or the previous token |\n    | 4006 | 401 | `RequestTime` is missing or is not a Unix time in seconds |\n    | 4007 | 401 | `RequestTime` is outside the allowed window around the server clock |\n    | 4008 | 400 | The body is empty, not UTF-8, or not JSON |\n    | 4009 | 400 | The body is JSON but not an object |\n    | 4010 | 400 | The `CallbackCommand` query parameter is missing |\n    | 4011 | 400 | The body's `CallbackCommand` differs from the URL's |\n    | 4012 | 400 | The body does not match the command's schema (ErrorInfo names the field) |\n    | 4013 | 401 | Read API: the bearer token is missing or wrong, or no `API_TOKEN` is configured |\n    | 4014 | 404 | Not found: no such topic, or no such route |\n    | 4015 | 400 | A query or path parameter is invalid (ErrorInfo names it) |\n    | 4016 | 400 | The body nests deeper than `MAX_JSON_DEPTH` or has an array longer than `MAX_JSON_ARRAY_LENGTH` |\n    | 4017 | 408 | The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed |\n    | 4018 | 431 | The request's headers are larger than `MAX_HEADER_BYTES` (answered by the HTTP server, on Node) |\n    | 4019 | 400 | The request is not valid HTTP (answered by the HTTP server, on Node), or its body ended early because the client closed the connection |\n    | 5001 | 503 | The database is unavailable or a write failed; nothing was acknowledged |\n    | 5002 | 503 | The callback could not be committed before the deadline that keeps inside IM's timeout |\n    | 5000 | 500 | An unexpected internal error |\n\n    ## Limits on what is stored\n\n    Every string the service stores from a callback is checked before it reaches the database, the\n    same way on SQLite and PostgreSQL, and a callback that breaks a limit is refused with 400 and an\n    `ErrorInfo` that names the field (it is logged as `rejected`, and `replay` can run it again):\n\n    - identifiers (`TopicId`, `GroupId`, the items of `TopicIdList`, the UserIDs, `Type`, a custom\n      field's `Key`, the `ClientIP` and `OptPlatform` query parameters): at most 512 characters;\n      `TopicId`, `GroupId` and `TopicIdList` items must not be empty;\n    - `CallbackCommand`: 1 to 128 characters;\n    - free text (`Name`, `Introduction`, `Notification`, `FaceUrl`, a custom field's `Value`): at most\n      4,096 characters;\n    - no string may contain U+0000 (no database text column holds it) or a lone surrogate (an\n      unpaired `\\uD800`-`\\uDFFF` escape, which UTF-8 cannot encode: two IDs that differ only there\n      would be stored as one).\n\n    These caps are well above Tencent's own (a topic ID has at most 96 bytes), which its pages do not\n    state consistently. Characters are counted as code points, as JSON Schema's `maxLength` counts.\n  contact:\n    name: The im-topic-sync maintainers\n    url: https://github.com/im-topic-sync/im-topic-sync/issues\n  license:\n    name: MIT\n    identifier: MIT\nservers:\n  - url: /\n    description: |\n      The service that serves this document (a relative URL: the API reference's \"Test Request\" goes\n      to the service that served the page, under whatever path it is mounted). A generated client is\n      given the service's URL, for example `http://127.0.0.1:8080` for `npm start`.\ntags:\n  - name: Callback\n    description: The single URL that Tencent Cloud IM posts every callback command to.\n  - name: Topics\n    description: Topics synced from `Group.CallbackAfterCreateTopic`, for other teams.\n  - name: Changes\n    description: |\n      The change feed: every change to a topic (created, updated, deleted; from a callback or from\n      reconciliation with IM's REST API), in one global order, to build a copy of the topics and keep\n      it current. Read it a page at a time with `GET /changes`, or have it pushed with\n      `GET /changes/stream`.\n  - name: Events\n    description: The log of every authenticated callback, with its outcome.\n  - name: Operations\n    description: Health, readiness, the contract and its docs.\nsecurity: []\npaths:\n  /callback:\n    post:\n      operationId: receiveCallback\n      tags: [Callback]\n      summary: Receive a Tencent Cloud IM callback\n      description: |\n        IM posts every enabled callback command here. The service checks, in this order: the body size\n        cap (413), `SdkAppid` (403), `Sign` and `RequestTime` when a token is configured (401), that the\n        body is a JSON object whatever the `Content-Type` header says (IM's own sample sends none) and\n        that its `CallbackCommand` matches the URL's (400). It then dispatches on the command:\n\n        - `Group.CallbackAfterCreateTopic` is validated against `CallbackAfterCreateTopic` and the topic\n          is stored once (a re-delivery is answered OK and changes nothing);\n        - `Group.CallbackAfterTopicDestroyed` marks the listed topics deleted;\n        - any other command, including every \"before\" command, is logged and answered OK, because a\n          FAIL to a \"before\" callback would block the user's action.\n\n        The answer is sent only after the callback's writes have committed.\n      security:\n        - ImSign: []\n        - {}\n      parameters:\n        - name: SdkAppid\n          in: query\n          required: true\n          description: The SDKAppID that the IM console assigned to the app. It must be this service's `IM_SDKAPPID`.\n          schema:\n            type: string\n          example: '1400000000'\n        - name: CallbackCommand\n          in: query\n          required: true\n          description: The callback command, for example `Group.CallbackAfterCreateTopic`. The body carries the same value.\n          schema:\n            type: string\n            minLength: 1\n            maxLength: 128\n            pattern: '^[^\\u0000]*$'\n          example: Group.CallbackAfterCreateTopic\n        - name: contenttype\n          in: query\n          required: false\n          description: The body's format. Fixed value `json`; the body is parsed as JSON whatever it says.\n          schema:\n            type: string\n          example: json\n        - name: ClientIP\n          in: query\n          required: false\n          description: The IP address of the client that caused the callback, such as `127.0.0.1`.\n          schema:\n            type: string\n            maxLength: 512\n            pattern: '^[^\\u0000]*$'\n          example: 127.0.0.1\n        - name: OptPlatform\n          in: query\n          required: false\n          description: |\n            The client platform: `RESTAPI`, `Web`, `Android`, `iOS`, `Windows`, `Mac`, `iPad` or `Unknown`.\n            Other spellings occur (`IOS`, `macOS`, `IPad`), so it is a free string.\n          schema:\n            type: string\n            maxLength: 512\n            pattern: '^[^\\u0000]*$'\n          example: RESTAPI\n        - name: Sign\n          in: query\n          required: false\n          description: |\n            Sent when callback authentication is on: lower-case hex `sha256(token + RequestTime)`. It covers\n            neither the body nor the rest of the URL.\n          schema:\n            type: string\n          example: 17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061\n        - name: RequestTime\n          in: query\n          required: false\n          description: Sent when callback authentication is on. The Unix time in seconds at which IM signed the request; it must be within `IM_REQUEST_TIME_WINDOW` seconds of the server clock.\n          schema:\n            type: string\n          example: '1669872112'\n      requestBody:\n        required: true\n        description: |\n          The callback's body, a JSON object. Its schema depends on `CallbackCommand`: exactly one of\n          the schemas matches, the one whose `CallbackCommand` is the body's, or `OtherCallback` for a\n          command this service does not act on.\n\n          The body is JSON whatever the `Content-Type` header says, and IM's own sample request sends\n          no `Content-Type` at all: so the body is documented under `*/*` as well as\n          `application/json`, with the same schema, and a validator in front of the service must not\n          refuse a body for its media type.\n        content:\n          application/json:\n            schema:\n              $ref: '#/components/schemas/CallbackBody'\n            examples:\n              afterCreateTopic:\n                summary: Group.CallbackAfterCreateTopic, the documented sample\n                value:\n                  CallbackCommand: Group.CallbackAfterCreateTopic\n                  GroupId: '@TGS#2J4SZEAEL'\n                  TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n                  Operator_Account: group_root\n                  Owner_Account: leckie\n                  Type: Community\n                  Name: MyFirstTopic\n                  UserDefinedDataList:\n                    - Key: UserDefined1\n                      Value: hello\n                    - Key: UserDefined2\n                      Value: world\n              afterTopicDestroyed:\n                summary: Group.CallbackAfterTopicDestroyed\n                value:\n                  CallbackCommand: Group.CallbackAfterTopicDestroyed\n                  GroupId: '@TGS#_@TGS#cQVLVHIM62CJ'\n                  Type: Community\n                  TopicIdList:\n                    - '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n              otherCommand:\n                summary: Any other command, answered OK\n                value:\n                  CallbackCommand: Group.CallbackBeforeCreateTopic\n                  Operator_Account: group_root\n                  Type: Community\n                  Name: MyFirstTopic\n          '*/*':\n            schema:\n              $ref: '#/components/schemas/CallbackBody'\n      responses:\n        '200':\n          description: Stored, a duplicate of what was stored, or a command this service does not act on.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: OK\n                ErrorInfo: ''\n                ErrorCode: 0\n        '400':\n          description: The body is not JSON, not an object, too deeply nested, names another command, or does not match the command's schema.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4012\n                ErrorInfo: 'Group.CallbackAfterCreateTopic body is invalid: TopicId is required (a string)'\n        '401':\n          description: Callback authentication is on and `Sign` or `RequestTime` is missing, malformed, wrong or stale.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4007\n                ErrorInfo: RequestTime is 61 s in the past; the window is 60 s\n        '403':\n          description: '`SdkAppid` is missing or is not this app''s.'\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4002\n                ErrorInfo: SdkAppid 1400000001 is not this app's SDKAppID\n        '408':\n          description: The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4017\n                ErrorInfo: The body did not arrive within 1000 ms; the connection is closed\n        '413':\n          description: The body is larger than `MAX_BODY_BYTES`.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4001\n                ErrorInfo: The request body is larger than 262144 bytes\n        '431':\n          description: The request's headers are larger than `MAX_HEADER_BYTES`. Answered by the HTTP server (on Node), before the route.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4018\n                ErrorInfo: The request's headers are larger than 16384 bytes\n        '500':\n          description: An unexpected internal error. Nothing about it is sent to the caller.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 5000\n                ErrorInfo: Internal error; see the service log for request id 3f1c2a\n        '503':\n          description: The database is unavailable, or the write did not commit in time. Nothing was acknowledged.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 5001\n                ErrorInfo: The database is unavailable; the callback was not stored\n  /topics/{TopicId}:\n    get:\n      operationId: getTopic\n      tags: [Topics]\n      summary: Read one synced topic\n      description: |\n        One topic, by its ID, deleted or not. Topic IDs contain `#`, which ends a URL's path: the\n        client must percent-encode the raw ID as one path segment (`encodeURIComponent` in\n        JavaScript), so `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5` is sent as\n        `%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5`:\n\n        ```\n        curl -H \"Authorization: Bearer $API_TOKEN\" \\\n          http://127.0.0.1:8080/topics/%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5\n        ```\n\n        Some generated clients encode path parameters (give them the raw ID), others do not (encode it\n        yourself). `GET /topics?TopicId=…` is a query parameter, which every client encodes; it also\n        looks up several topics at once.\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: TopicId\n          in: path\n          required: true\n          description: |\n            The topic's raw ID, which the client percent-encodes as one path segment: the two examples\n            are the same ID, raw and as it appears in the URL.\n          schema:\n            type: string\n          examples:\n            raw:\n              summary: The raw ID (what a client that encodes path parameters, like this page's \"Test Request\", is given)\n              value: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n            encoded:\n              summary: The same ID as it appears in the URL, encoded with encodeURIComponent\n              value: '%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5'\n      responses:\n        '200':\n          description: The topic.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Topic'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '404':\n          description: No topic has this ID.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackAnswer'\n              example:\n                ActionStatus: FAIL\n                ErrorCode: 4014\n                ErrorInfo: 'No topic with TopicId \"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope\"'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /topics:\n    get:\n      operationId: listTopics\n      tags: [Topics]\n      summary: List synced topics\n      description: |\n        Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`\n        for the next page.\n\n        With `TopicId` (repeatable, up to 100 times), it looks topics up by ID: the page holds those\n        that exist, in the same order; an ID with no topic is simply absent. Every HTTP client encodes\n        a query parameter correctly, so this is the lookup to use from a generated client.\n\n        This is a listing, not a way to follow changes: a topic that is deleted or updated keeps its\n        place in this order, and with several replicas a topic stored concurrently can appear behind a\n        page already read. To keep a copy current, follow `GET /changes`, which misses nothing.\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: GroupId\n          in: query\n          required: false\n          description: Only the topics of this group.\n          schema:\n            type: string\n          example: '@TGS#2J4SZEAEL'\n        - name: TopicId\n          in: query\n          required: false\n          description: Only the topics with these IDs (raw IDs; repeat the parameter for several, up to 100).\n          style: form\n          explode: true\n          schema:\n            type: array\n            maxItems: 100\n            items:\n              type: string\n          example: ['@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5']\n        - $ref: '#/components/parameters/Limit'\n        - $ref: '#/components/parameters/Cursor'\n      responses:\n        '200':\n          description: A page of topics.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/TopicPage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /changes:\n    get:\n      operationId: listChanges\n      tags: [Changes]\n      summary: Read the change feed\n      description: |\n        Every topic at the position of its latest change, after the position `after`, oldest first: a\n        page at a time. Start with no `after` to build a full copy; pass `nextCursor` back as `after`\n        to go on, now or later: an empty page means you have everything committed so far, and the\n        same `after` later returns what changed since.\n\n        **The guarantee.** Positions are handed out in commit order, on SQLite and on PostgreSQL with\n        any number of replicas: once you have read position N, no change at a position at or below N\n        appears later. So a reader that keeps its last position never misses a change and never sees\n        one twice. A topic appears once, at its latest change: a topic changed twice since you last\n        read appears once, in its latest state (a deletion included; deleted topics stay in the feed\n        with `DeletedAt`).\n      security:\n        - BearerAuth: []\n      parameters:\n        - $ref: '#/components/parameters/After'\n        - $ref: '#/components/parameters/Limit'\n      responses:\n        '200':\n          description: A page of the change feed.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/ChangePage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /changes/stream:\n    get:\n      operationId: streamChanges\n      tags: [Changes]\n      summary: Follow the change feed as it happens\n      description: |\n        The change feed as Server-Sent Events: every change after `after` (or after `Last-Event-ID`,\n        which an EventSource sends when it reconnects), then each new change as it commits, on this\n        replica or any other. The guarantee is that of `GET /changes`.\n\n        Each change is one event named `change`: its `id` is the change's position and its `data` is\n        one line of JSON, a `TopicChange`:\n\n        ```\n        id: 42\n        event: change\n        data: {\"position\":42,\"kind\":\"created\",\"at\":\"2026-11-22T08:15:00.000Z\",\"topic\":{\"GroupId\":\"@TGS#2J4SZEAEL\",...}}\n        ```\n\n        A comment line (`: heartbeat`) is sent when nothing happened for `CHANGES_HEARTBEAT_MS`\n        (15 s by default), so that proxies keep the connection open. The stream starts with\n        `retry: 1000`. The service ends the stream when it stops or loses its database; reconnect\n        with the last `id` you received, as `Last-Event-ID` or `after`. A client that reads slowly\n        holds up only its own stream.\n      security:\n        - BearerAuth: []\n      parameters:\n        - $ref: '#/components/parameters/After'\n        - name: last-event-id\n          in: header\n          required: false\n          description: |\n            `Last-Event-ID`, the `id` of the last event received (header names are case-insensitive);\n            it takes precedence over `after`.\n          schema:\n            type: string\n            pattern: '^[0-9]{1,15}$'\n          example: '42'\n      responses:\n        '200':\n          description: The change feed as Server-Sent Events; each event's `data` is a `TopicChange`.\n          content:\n            text/event-stream:\n              schema:\n                type: string\n                description: 'Server-Sent Events: `id` the position, `event: change`, `data` a TopicChange as one line of JSON.'\n              example: |+\n                retry: 1000\n\n                id: 42\n                event: change\n                data: {\"position\":42,\"kind\":\"deleted\",\"at\":\"2026-11-22T09:00:00.000Z\",\"topic\":{\"GroupId\":\"@TGS#2J4SZEAEL\",\"TopicId\":\"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5\",\"Name\":\"test\",\"Type\":\"Community\",\"Owner_Account\":\"leckie\",\"Operator_Account\":\"group_root\",\"UserDefinedDataList\":null,\"ClientIP\":\"127.0.0.1\",\"OptPlatform\":\"RESTAPI\",\"Introduction\":null,\"Notification\":null,\"FaceUrl\":null,\"CustomString\":null,\"ReceivedAt\":\"2026-11-22T08:15:00.000Z\",\"UpdatedAt\":\"2026-11-22T09:00:00.000Z\",\"DeletedAt\":\"2026-11-22T09:00:00.000Z\"}}\n\n                : heartbeat\n\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /events:\n    get:\n      operationId: listEvents\n      tags: [Events]\n      summary: List logged callbacks\n      description: Every authenticated callback in the order it was logged, a page at a time, optionally filtered.\n      security:\n        - BearerAuth: []\n      parameters:\n        - name: command\n          in: query\n          required: false\n          description: Only events of this `CallbackCommand`.\n          schema:\n            type: string\n          example: Group.CallbackAfterCreateTopic\n        - name: outcome\n          in: query\n          required: false\n          description: Only events with this outcome.\n          schema:\n            $ref: '#/components/schemas/EventOutcome'\n        - $ref: '#/components/parameters/Limit'\n        - $ref: '#/components/parameters/Cursor'\n      responses:\n        '200':\n          description: A page of events.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/CallbackEventPage'\n        '400':\n          $ref: '#/components/responses/BadParameter'\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n        '503':\n          $ref: '#/components/responses/StoreUnavailable'\n  /healthz:\n    get:\n      operationId: getHealth\n      tags: [Operations]\n      summary: Liveness\n      description: Answers 200 while the process is up.\n      responses:\n        '200':\n          description: The process is up.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Health'\n              example:\n                status: ok\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /readyz:\n    get:\n      operationId: getReadiness\n      tags: [Operations]\n      summary: Readiness\n      description: Answers 200 when the database answers, 503 when it does not.\n      responses:\n        '200':\n          description: Ready to take callbacks.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Readiness'\n              example:\n                status: ready\n                store: sqlite\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n        '503':\n          description: The database does not answer; callbacks would be refused with 503.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Readiness'\n              example:\n                status: unavailable\n                store: postgres\n  /metrics:\n    get:\n      operationId: getMetrics\n      tags: [Operations]\n      summary: Prometheus metrics\n      description: |\n        Callbacks by command and outcome (`im_callbacks_total`), a latency histogram\n        (`im_callback_duration_seconds`), store commit batch sizes, durations and failures\n        (`im_store_commit_batch_size`, `im_store_commit_duration_seconds`,\n        `im_store_commit_failures_total`), transactions run again after a deadlock or a serialization\n        conflict (`im_store_conflict_retries_total`), and refusals by reason (`im_refusals_total`).\n      security:\n        - BearerAuth: []\n      responses:\n        '200':\n          description: Prometheus text format, version 0.0.4.\n          content:\n            text/plain:\n              schema:\n                type: string\n        '401':\n          $ref: '#/components/responses/Unauthorized'\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /openapi.yaml:\n    get:\n      operationId: getOpenApiYaml\n      tags: [Operations]\n      summary: This contract, as written\n      description: 'This OpenAPI document, byte for byte as in the repository; generate clients from it.'\n      responses:\n        '200':\n          description: The OpenAPI document, byte for byte as in the repository.\n          content:\n            application/yaml:\n              schema:\n                type: string\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /openapi.json:\n    get:\n      operationId: getOpenApiJson\n      tags: [Operations]\n      summary: This contract, as JSON\n      description: The same OpenAPI document as JSON, which the API reference reads.\n      responses:\n        '200':\n          description: The same OpenAPI document, as JSON.\n          content:\n            application/json:\n              schema:\n                type: object\n                additionalProperties: true\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /docs:\n    get:\n      operationId: getDocs\n      tags: [Operations]\n      summary: Interactive API reference\n      description: The Scalar API reference for this contract. Its script is served by the service itself, so the page works without internet access.\n      responses:\n        '200':\n          description: An HTML page.\n          content:\n            text/html:\n              schema:\n                type: string\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\n  /docs/api-reference.js:\n    get:\n      operationId: getDocsBundle\n      tags: [Operations]\n      summary: The API reference's script bundle\n      description: The script of the API reference at `/docs`, served by the service itself so that the page needs no CDN and works on a closed network.\n      responses:\n        '200':\n          description: The Scalar API reference bundle.\n          content:\n            text/javascript:\n              schema:\n                type: string\n        '431':\n          $ref: '#/components/responses/HeadersTooLarge'\ncomponents:\n  securitySchemes:\n    ImSign:\n      type: apiKey\n      in: query\n      name: Sign\n      description: |\n        Tencent Cloud IM callback authentication. When a token is set in the IM console, IM adds\n        `RequestTime` (Unix seconds) and `Sign = hex(sha256(token + RequestTime))` to the URL. The\n        service accepts `IM_CALLBACK_TOKEN` and, during a change, `IM_CALLBACK_TOKEN_PREVIOUS`, and\n        refuses a `RequestTime` more than `IM_REQUEST_TIME_WINDOW` seconds from its clock. The signature\n        covers neither the body nor the rest of the URL: run the service behind HTTPS.\n    BearerAuth:\n      type: http\n      scheme: bearer\n      description: The read API's token, `API_TOKEN` in the service's environment.\n  parameters:\n    Limit:\n      name: limit\n      in: query\n      required: false\n      description: How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100.\n      schema:\n        type: integer\n        minimum: 1\n        maximum: 500\n        default: 100\n    After:\n      name: after\n      in: query\n      required: false\n      description: |\n        The position to read after: an item's `position` or a page's `nextCursor`, as decimal digits.\n        Omit it to start from the beginning.\n      schema:\n        type: string\n        pattern: '^[0-9]{1,15}$'\n      example: '42'\n    Cursor:\n      name: cursor\n      in: query\n      required: false\n      description: The `nextCursor` of the previous page, as it was (decimal digits). Omit it for the first page.\n      schema:\n        type: string\n        pattern: '^[0-9]{1,15}$'\n      example: '100'\n  responses:\n    HeadersTooLarge:\n      description: |\n        The request's headers are larger than `MAX_HEADER_BYTES` (16 KiB by default). The HTTP server\n        answers it before any route, with this body on Node; Deno answers with an empty body.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 4018\n            ErrorInfo: The request's headers are larger than 16384 bytes\n    Unauthorized:\n      description: The bearer token is missing or wrong, or the service has no `API_TOKEN` configured.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 4013\n            ErrorInfo: 'Authorization: Bearer <API_TOKEN> is missing'\n    BadParameter:\n      description: A query parameter is invalid; ErrorInfo names it.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 4015\n            ErrorInfo: 'limit must be an integer from 1 to 500, got 0'\n    StoreUnavailable:\n      description: The database is unavailable.\n      content:\n        application/json:\n          schema:\n            $ref: '#/components/schemas/CallbackAnswer'\n          example:\n            ActionStatus: FAIL\n            ErrorCode: 5001\n            ErrorInfo: The database is unavailable\n  schemas:\n    CallbackBody:\n      description: Any callback body; `CallbackCommand` tells which schema applies.\n      oneOf:\n        - $ref: '#/components/schemas/CallbackAfterCreateTopic'\n        - $ref: '#/components/schemas/CallbackAfterTopicDestroyed'\n        - $ref: '#/components/schemas/CallbackAfterTopicInfoChanged'\n        - $ref: '#/components/schemas/CallbackAfterGroupDestroyed'\n        - $ref: '#/components/schemas/OtherCallback'\n    Id:\n      type: string\n      description: An identifier as IM sends it; 1 to 512 characters, no U+0000, no lone surrogate.\n      minLength: 1\n      maxLength: 512\n      pattern: '^[^\\u0000]*$'\n    Label:\n      type: string\n      description: A UserID or another short label; at most 512 characters, no U+0000, no lone surrogate.\n      maxLength: 512\n      pattern: '^[^\\u0000]*$'\n    Text:\n      type: string\n      description: Free text; at most 4,096 characters, no U+0000, no lone surrogate.\n      maxLength: 4096\n      pattern: '^[^\\u0000]*$'\n    CallbackAfterCreateTopic:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterCreateTopic`, sent after a user creates a topic in a Community\n        group on a client, or an admin creates one through the REST API. Fields that IM adds later are\n        accepted and kept in the event log.\n      required: [CallbackCommand, GroupId, TopicId, Operator_Account, Owner_Account, Type, Name]\n      properties:\n        CallbackCommand:\n          type: string\n          const: Group.CallbackAfterCreateTopic\n          description: The callback command, `Group.CallbackAfterCreateTopic`.\n        GroupId:\n          $ref: '#/components/schemas/Id'\n          description: The ID of the group the topic belongs to.\n          example: '@TGS#2J4SZEAEL'\n        TopicId:\n          $ref: '#/components/schemas/Id'\n          description: The topic's ID, `GroupId + \"@TOPIC#_\" + a custom part`; at most 96 bytes of printable ASCII in Tencent's pages, at most 512 characters here.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Operator_Account:\n          $ref: '#/components/schemas/Label'\n          description: The UserID of the operator who asked to create the topic.\n          example: group_root\n        Owner_Account:\n          $ref: '#/components/schemas/Label'\n          description: The UserID of the group owner.\n          example: leckie\n        Type:\n          $ref: '#/components/schemas/Label'\n          description: The group type of the topic. Here it is `Community`.\n          example: Community\n        Name:\n          $ref: '#/components/schemas/Text'\n          description: The name of the topic that was requested.\n          example: MyFirstTopic\n        UserDefinedDataList:\n          type: array\n          description: |\n            The custom fields given when the topic was created, in order. Absent unless custom fields are\n            enabled for the app (see the IM Group System page).\n          items:\n            $ref: '#/components/schemas/UserDefinedData'\n      example:\n        CallbackCommand: Group.CallbackAfterCreateTopic\n        GroupId: '@TGS#2J4SZEAEL'\n        TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Operator_Account: group_root\n        Owner_Account: leckie\n        Type: Community\n        Name: MyFirstTopic\n        UserDefinedDataList:\n          - Key: UserDefined1\n            Value: hello\n          - Key: UserDefined2\n            Value: world\n    UserDefinedData:\n      type: object\n      description: One custom field of a topic.\n      required: [Key, Value]\n      properties:\n        Key:\n          $ref: '#/components/schemas/Label'\n          description: The field's key, under 16 bytes of letters, digits and underscores in Tencent's pages.\n          example: UserDefined1\n        Value:\n          $ref: '#/components/schemas/Text'\n          description: The field's value, an opaque string.\n          example: hello\n    CallbackAfterTopicDestroyed:\n      type: object\n      description: The body of `Group.CallbackAfterTopicDestroyed`. The listed topics are marked deleted; their rows are kept.\n      required: [CallbackCommand, GroupId, TopicIdList]\n      properties:\n        CallbackCommand:\n          type: string\n          const: Group.CallbackAfterTopicDestroyed\n          description: The callback command, `Group.CallbackAfterTopicDestroyed`.\n        GroupId:\n          $ref: '#/components/schemas/Id'\n          description: The ID of the group the topics belonged to.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type:\n          $ref: '#/components/schemas/Label'\n          description: The group type, `Community`.\n          example: Community\n        TopicIdList:\n          description: The IDs of the destroyed topics. Documented as an array, and in one table as a string, so both are accepted.\n          type: [array, string]\n          items:\n            $ref: '#/components/schemas/Id'\n          anyOf:\n            - type: array\n              items:\n                $ref: '#/components/schemas/Id'\n            - $ref: '#/components/schemas/Id'\n      example:\n        CallbackCommand: Group.CallbackAfterTopicDestroyed\n        GroupId: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type: Community\n        TopicIdList:\n          - '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n    CallbackAfterTopicInfoChanged:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterTopicInfoChanged`: a topic's name, introduction, notice or face URL\n        changed. IM's documented sample carries no `TopicId`, so the callback alone cannot say which topic\n        changed: with reconciliation on (`IM_ADMIN_IDENTIFIER`, `IM_SECRET_KEY`), the service reconciles the\n        group with IM's REST API a few seconds later. When a `TopicId` is present, the new fields are applied\n        to that topic at once.\n      required: [CallbackCommand, GroupId]\n      properties:\n        CallbackCommand:\n          type: string\n          const: Group.CallbackAfterTopicInfoChanged\n          description: The callback command, `Group.CallbackAfterTopicInfoChanged`.\n        GroupId:\n          $ref: '#/components/schemas/Id'\n          description: The ID of the Community the topic belongs to.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        TopicId:\n          $ref: '#/components/schemas/Id'\n          description: Not in IM's documented sample; applied at once when present.\n        Type:\n          $ref: '#/components/schemas/Label'\n          description: The group type, `Community`.\n          example: Community\n        Operator_Account:\n          $ref: '#/components/schemas/Label'\n          description: The UserID of the operator who changed the topic.\n          example: group_root\n        Name:\n          $ref: '#/components/schemas/Text'\n          description: The topic's new name.\n          example: MyRenamedTopic\n        Introduction:\n          $ref: '#/components/schemas/Text'\n          description: The topic's new introduction.\n        Notification:\n          $ref: '#/components/schemas/Text'\n          description: The topic's new notice.\n        FaceUrl:\n          $ref: '#/components/schemas/Text'\n          description: The topic's new face URL.\n    CallbackAfterGroupDestroyed:\n      type: object\n      description: |\n        The body of `Group.CallbackAfterGroupDestroyed`: a group was disbanded. For a `Community`, every topic\n        of the group is marked deleted (Tencent does not say that per-topic destroy callbacks follow), and a\n        create that arrives later for one of its topics is stored as deleted.\n      required: [CallbackCommand, GroupId, Type]\n      properties:\n        CallbackCommand:\n          type: string\n          const: Group.CallbackAfterGroupDestroyed\n          description: The callback command, `Group.CallbackAfterGroupDestroyed`.\n        GroupId:\n          $ref: '#/components/schemas/Id'\n          description: The ID of the disbanded group.\n          example: '@TGS#_@TGS#cQVLVHIM62CJ'\n        Type:\n          $ref: '#/components/schemas/Label'\n          description: The group type; only `Community` groups have topics.\n          example: Community\n        Owner_Account:\n          $ref: '#/components/schemas/Label'\n          description: The UserID of the group owner.\n        Name:\n          $ref: '#/components/schemas/Text'\n          description: The group's name.\n    OtherCallback:\n      type: object\n      description: |\n        The body of any other command (every \"before\" command included): it is logged and answered OK.\n        Its `CallbackCommand` is none of the commands above, each of which has its own schema.\n      required: [CallbackCommand]\n      properties:\n        CallbackCommand:\n          type: string\n          minLength: 1\n          maxLength: 128\n          pattern: '^[^\\u0000]*$'\n          not:\n            type: string\n            enum:\n              - Group.CallbackAfterCreateTopic\n              - Group.CallbackAfterTopicDestroyed\n              - Group.CallbackAfterTopicInfoChanged\n              - Group.CallbackAfterGroupDestroyed\n          description: The callback command, equal to the URL's.\n          example: Group.CallbackAfterCreateGroup\n    CallbackAnswer:\n      type: object\n      description: The answer to every request, success or refusal. IM reads `ActionStatus` and `ErrorCode`.\n      required: [ActionStatus, ErrorCode, ErrorInfo]\n      properties:\n        ActionStatus:\n          type: string\n          enum: [OK, FAIL]\n          description: '`OK` on success, `FAIL` on a refusal.'\n        ErrorCode:\n          type: integer\n          description: 0 on success; otherwise one of the service's error codes (see the table in the description of this API).\n          example: 0\n        ErrorInfo:\n          type: string\n          description: Empty on success; otherwise what went wrong and what to do about it.\n          example: ''\n      example:\n        ActionStatus: OK\n        ErrorInfo: ''\n        ErrorCode: 0\n    Topic:\n      type: object\n      description: |\n        A topic of the mirror, under the callback's own field names. It is kept true by the callbacks\n        (`Group.CallbackAfterCreateTopic`, `Group.CallbackAfterTopicDestroyed`,\n        `Group.CallbackAfterGroupDestroyed`, `Group.CallbackAfterTopicInfoChanged`) and by reconciliation\n        with IM's REST API, the source of truth, which adds what callbacks missed and updates the profile\n        fields. A topic first learnt from reconciliation has `Owner_Account`, `Operator_Account`,\n        `UserDefinedDataList`, `ClientIP` and `OptPlatform` null: IM's topic profile has none of them.\n      required: [GroupId, TopicId, Name, Type, Owner_Account, Operator_Account, UserDefinedDataList, ClientIP, OptPlatform, Introduction, Notification, FaceUrl, CustomString, ReceivedAt, UpdatedAt, DeletedAt]\n      properties:\n        GroupId:\n          type: string\n          description: The ID of the group the topic belongs to.\n        TopicId:\n          type: string\n          description: The topic's ID.\n        Name:\n          type: string\n          description: The topic's name, as IM last said it (the create callback, then reconciliation).\n        Type:\n          type: string\n          description: The group type, `Community`.\n        Owner_Account:\n          description: The UserID of the group owner, from the create callback; null for a topic first learnt from reconciliation.\n          type: [string, 'null']\n        Operator_Account:\n          description: The UserID of the operator who created the topic, from the create callback; null for a topic first learnt from reconciliation.\n          type: [string, 'null']\n        UserDefinedDataList:\n          description: The custom fields, in order; null when IM sent none.\n          type: [array, 'null']\n          items:\n            $ref: '#/components/schemas/UserDefinedData'\n        ClientIP:\n          description: The `ClientIP` query parameter of the callback, or null.\n          type: [string, 'null']\n        OptPlatform:\n          description: The `OptPlatform` query parameter of the callback, or null.\n          type: [string, 'null']\n        Introduction:\n          description: The topic's introduction from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        Notification:\n          description: The topic's notice from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        FaceUrl:\n          description: The topic's face URL from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        CustomString:\n          description: The topic's custom string from IM's topic profile, or null until reconciliation reads it.\n          type: [string, 'null']\n        ReceivedAt:\n          type: string\n          format: date-time\n          description: When the service first learnt of the topic, from a callback or from reconciliation (RFC 3339, UTC).\n        UpdatedAt:\n          type: string\n          format: date-time\n          description: When the topic last changed in the mirror (RFC 3339, UTC); `ReceivedAt` until then.\n        DeletedAt:\n          description: |\n            When the service learnt that the topic was destroyed (RFC 3339, UTC), or null while it is live:\n            from `Group.CallbackAfterTopicDestroyed`, `Group.CallbackAfterGroupDestroyed`, or reconciliation\n            (IM no longer lists it). A delete is final: a late re-delivery of the create does not undo it.\n          type: [string, 'null']\n          format: date-time\n      example:\n        GroupId: '@TGS#2J4SZEAEL'\n        TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5'\n        Name: MyFirstTopic\n        Type: Community\n        Owner_Account: leckie\n        Operator_Account: group_root\n        UserDefinedDataList:\n          - Key: UserDefined1\n            Value: hello\n        ClientIP: 127.0.0.1\n        OptPlatform: RESTAPI\n        Introduction: null\n        Notification: null\n        FaceUrl: null\n        CustomString: null\n        ReceivedAt: '2026-11-22T08:15:00.000Z'\n        UpdatedAt: '2026-11-22T08:15:00.000Z'\n        DeletedAt: null\n    TopicPage:\n      type: object\n      required: [items, nextCursor]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/Topic'\n        nextCursor:\n          description: Pass it as `cursor` for the next page; null on the last page.\n          type: [string, 'null']\n    ChangeKind:\n      type: string\n      enum: [created, updated, deleted]\n      description: |\n        What the change did, seen from the position you read after: `deleted` when the topic is now\n        deleted; `created` when the topic did not exist at that position (you have not seen it yet);\n        `updated` otherwise. Apply `created` and `updated` alike as \"store this topic\".\n    TopicChange:\n      type: object\n      description: One change to a topic, with the topic as it is after the change.\n      required: [position, kind, at, topic]\n      properties:\n        position:\n          type: integer\n          description: The change's place in the one global order of changes; also the SSE event's `id`.\n        kind:\n          $ref: '#/components/schemas/ChangeKind'\n        at:\n          type: string\n          format: date-time\n          description: When the change was made (the topic's `UpdatedAt`).\n        topic:\n          $ref: '#/components/schemas/Topic'\n    ChangePage:\n      type: object\n      required: [items, nextCursor, hasMore]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/TopicChange'\n        nextCursor:\n          type: string\n          description: Pass it as `after` to go on. Never null; keep it to resume later.\n        hasMore:\n          type: boolean\n          description: Whether more changes had committed past this page when it was read.\n    EventOutcome:\n      type: string\n      enum: [stored, duplicate, ignored, rejected]\n      description: |\n        What the service did with a callback: `stored` (it changed the synced data), `duplicate` (a\n        re-delivery; nothing changed), `ignored` (a command the service does not act on), `rejected`\n        (it failed validation; `Reason` says why, and `replay` can re-run it after a fix).\n    CallbackEvent:\n      type: object\n      description: |\n        One authenticated callback, as received (`Source` `callback`), or one change that reconciliation\n        with IM's REST API made to the mirror (`Source` `reconcile`: `CallbackCommand` is `Reconcile`, `Query`\n        names the group and topic, `Body` holds the profile IM answered, and `Reason` says what changed).\n      required: [EventId, ReceivedAt, CallbackCommand, Query, Body, Outcome, Reason, Source]\n      properties:\n        EventId:\n          type: integer\n          description: The event's position in the log.\n        ReceivedAt:\n          type: string\n          format: date-time\n          description: When the service received it (RFC 3339, UTC).\n        CallbackCommand:\n          type: string\n          description: The `CallbackCommand` of the URL (empty when it was missing).\n        Query:\n          type: object\n          description: The query parameters, except `Sign`.\n          additionalProperties:\n            type: string\n        Body:\n          type: string\n          description: The raw body as received, decoded as UTF-8.\n        Outcome:\n          $ref: '#/components/schemas/EventOutcome'\n        Reason:\n          description: Why it was rejected or ignored, or what reconciliation changed; otherwise null.\n          type: [string, 'null']\n        Source:\n          type: string\n          enum: [callback, reconcile]\n          description: '`callback` for what IM posted, `reconcile` for a change that reconciliation made.'\n    CallbackEventPage:\n      type: object\n      required: [items, nextCursor]\n      properties:\n        items:\n          type: array\n          items:\n            $ref: '#/components/schemas/CallbackEvent'\n        nextCursor:\n          description: Pass it as `cursor` for the next page; null on the last page.\n          type: [string, 'null']\n    Health:\n      type: object\n      required: [status]\n      properties:\n        status:\n          type: string\n          enum: [ok]\n    Readiness:\n      type: object\n      required: [status, store]\n      properties:\n        status:\n          type: string\n          enum: [ready, unavailable]\n        store:\n          type: string\n          enum: [sqlite, postgres]\n          description: Which database the service uses.\n"
 
 /** openapi.yaml as a JSON value, served at GET /openapi.json and read by the API reference. */
 export const openapiDocument: Record<string, unknown> = {
@@ -11,7 +11,11 @@ export const openapiDocument: Record<string, unknown> = {
     "title": "Tencent Cloud IM topic sync",
     "version": "0.1.0",
     "summary": "Receives Tencent Cloud IM callbacks, stores topics durably, and serves them to other teams.",
-    "description": "This service is the app backend that Tencent Cloud IM calls back. IM sends every enabled callback\ncommand of an app to one URL, `POST /callback`, told apart by the `CallbackCommand` query parameter.\nThe service proves each request came from IM (`SdkAppid`, and `Sign`/`RequestTime` when callback\nauthentication is on), validates it against this contract, stores it durably and idempotently, and\nanswers IM within its 2-second timeout.\n\n`Group.CallbackAfterCreateTopic` topics are kept in a table that other teams read through the\nread API (`/topics`, `/events`) with a bearer token, and follow through the change feed\n(`/changes`, `/changes/stream`), which delivers every change in one order that misses nothing.\n\n## Answers and error codes\n\nEvery answer, success or refusal, has the same JSON shape, `CallbackAnswer`:\n`{\"ActionStatus\": \"OK\" | \"FAIL\", \"ErrorCode\": integer, \"ErrorInfo\": string}`.\n`ErrorCode` 0 means success. IM counts any status but 200 as a failed callback.\n\n| ErrorCode | HTTP | Meaning |\n| --- | --- | --- |\n| 0 | 200 | OK: stored, a duplicate of something already stored, or a command this service does not act on |\n| 4001 | 413 | The request body is larger than the configured cap (`MAX_BODY_BYTES`) |\n| 4002 | 403 | `SdkAppid` is missing or is not this app's SDKAppID |\n| 4003 | 401 | `Sign` is missing while callback authentication is on |\n| 4004 | 401 | `Sign` is not 64 lower-case hex characters |\n| 4005 | 401 | `Sign` does not match `sha256(token + RequestTime)` for the current or the previous token |\n| 4006 | 401 | `RequestTime` is missing or is not a Unix time in seconds |\n| 4007 | 401 | `RequestTime` is outside the allowed window around the server clock |\n| 4008 | 400 | The body is empty, not UTF-8, or not JSON |\n| 4009 | 400 | The body is JSON but not an object |\n| 4010 | 400 | The `CallbackCommand` query parameter is missing |\n| 4011 | 400 | The body's `CallbackCommand` differs from the URL's |\n| 4012 | 400 | The body does not match the command's schema (ErrorInfo names the field) |\n| 4013 | 401 | Read API: the bearer token is missing or wrong, or no `API_TOKEN` is configured |\n| 4014 | 404 | Not found: no such topic, or no such route |\n| 4015 | 400 | Read API: a query or path parameter is invalid (ErrorInfo names it) |\n| 4016 | 400 | The body nests deeper than `MAX_JSON_DEPTH` or has an array longer than `MAX_JSON_ARRAY_LENGTH` |\n| 4017 | 408 | The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed |\n| 5001 | 503 | The database is unavailable or a write failed; nothing was acknowledged |\n| 5002 | 503 | The callback could not be committed before the deadline that keeps inside IM's timeout |\n| 5000 | 500 | An unexpected internal error |\n",
+    "description": "This service is the app backend that Tencent Cloud IM calls back. IM sends every enabled callback\ncommand of an app to one URL, `POST /callback`, told apart by the `CallbackCommand` query parameter.\nThe service proves each request came from IM (`SdkAppid`, and `Sign`/`RequestTime` when callback\nauthentication is on), validates it against this contract, stores it durably and idempotently, and\nanswers IM within its 2-second timeout.\n\n`Group.CallbackAfterCreateTopic` topics are kept in a table that other teams read through the\nread API (`/topics`, `/events`) with a bearer token, and follow through the change feed\n(`/changes`, `/changes/stream`), which delivers every change in one order that misses nothing.\n\n## Answers and error codes\n\nEvery answer, success or refusal, has the same JSON shape, `CallbackAnswer`:\n`{\"ActionStatus\": \"OK\" | \"FAIL\", \"ErrorCode\": integer, \"ErrorInfo\": string}`.\n`ErrorCode` 0 means success. IM counts any status but 200 as a failed callback.\n\n| ErrorCode | HTTP | Meaning |\n| --- | --- | --- |\n| 0 | 200 | OK: stored, a duplicate of something already stored, or a command this service does not act on |\n| 4001 | 413 | The request body is larger than the configured cap (`MAX_BODY_BYTES`) |\n| 4002 | 403 | `SdkAppid` is missing or is not this app's SDKAppID |\n| 4003 | 401 | `Sign` is missing while callback authentication is on |\n| 4004 | 401 | `Sign` is not 64 lower-case hex characters |\n| 4005 | 401 | `Sign` does not match `sha256(token + RequestTime)` for the current or the previous token |\n| 4006 | 401 | `RequestTime` is missing or is not a Unix time in seconds |\n| 4007 | 401 | `RequestTime` is outside the allowed window around the server clock |\n| 4008 | 400 | The body is empty, not UTF-8, or not JSON |\n| 4009 | 400 | The body is JSON but not an object |\n| 4010 | 400 | The `CallbackCommand` query parameter is missing |\n| 4011 | 400 | The body's `CallbackCommand` differs from the URL's |\n| 4012 | 400 | The body does not match the command's schema (ErrorInfo names the field) |\n| 4013 | 401 | Read API: the bearer token is missing or wrong, or no `API_TOKEN` is configured |\n| 4014 | 404 | Not found: no such topic, or no such route |\n| 4015 | 400 | A query or path parameter is invalid (ErrorInfo names it) |\n| 4016 | 400 | The body nests deeper than `MAX_JSON_DEPTH` or has an array longer than `MAX_JSON_ARRAY_LENGTH` |\n| 4017 | 408 | The body did not arrive within `BODY_TIMEOUT_MS`; the connection is closed |\n| 4018 | 431 | The request's headers are larger than `MAX_HEADER_BYTES` (answered by the HTTP server, on Node) |\n| 4019 | 400 | The request is not valid HTTP (answered by the HTTP server, on Node), or its body ended early because the client closed the connection |\n| 5001 | 503 | The database is unavailable or a write failed; nothing was acknowledged |\n| 5002 | 503 | The callback could not be committed before the deadline that keeps inside IM's timeout |\n| 5000 | 500 | An unexpected internal error |\n\n## Limits on what is stored\n\nEvery string the service stores from a callback is checked before it reaches the database, the\nsame way on SQLite and PostgreSQL, and a callback that breaks a limit is refused with 400 and an\n`ErrorInfo` that names the field (it is logged as `rejected`, and `replay` can run it again):\n\n- identifiers (`TopicId`, `GroupId`, the items of `TopicIdList`, the UserIDs, `Type`, a custom\n  field's `Key`, the `ClientIP` and `OptPlatform` query parameters): at most 512 characters;\n  `TopicId`, `GroupId` and `TopicIdList` items must not be empty;\n- `CallbackCommand`: 1 to 128 characters;\n- free text (`Name`, `Introduction`, `Notification`, `FaceUrl`, a custom field's `Value`): at most\n  4,096 characters;\n- no string may contain U+0000 (no database text column holds it) or a lone surrogate (an\n  unpaired `\\uD800`-`\\uDFFF` escape, which UTF-8 cannot encode: two IDs that differ only there\n  would be stored as one).\n\nThese caps are well above Tencent's own (a topic ID has at most 96 bytes), which its pages do not\nstate consistently. Characters are counted as code points, as JSON Schema's `maxLength` counts.\n",
+    "contact": {
+      "name": "The im-topic-sync maintainers",
+      "url": "https://github.com/im-topic-sync/im-topic-sync/issues"
+    },
     "license": {
       "name": "MIT",
       "identifier": "MIT"
@@ -19,8 +23,8 @@ export const openapiDocument: Record<string, unknown> = {
   },
   "servers": [
     {
-      "url": "http://localhost:8080",
-      "description": "A local instance started with `npm start`"
+      "url": "/",
+      "description": "The service that serves this document (a relative URL: the API reference's \"Test Request\" goes\nto the service that served the page, under whatever path it is mounted). A generated client is\ngiven the service's URL, for example `http://127.0.0.1:8080` for `npm start`.\n"
     }
   ],
   "tags": [
@@ -78,7 +82,10 @@ export const openapiDocument: Record<string, unknown> = {
             "required": true,
             "description": "The callback command, for example `Group.CallbackAfterCreateTopic`. The body carries the same value.",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 128,
+              "pattern": "^[^\\u0000]*$"
             },
             "example": "Group.CallbackAfterCreateTopic"
           },
@@ -98,7 +105,9 @@ export const openapiDocument: Record<string, unknown> = {
             "required": false,
             "description": "The IP address of the client that caused the callback, such as `127.0.0.1`.",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "maxLength": 512,
+              "pattern": "^[^\\u0000]*$"
             },
             "example": "127.0.0.1"
           },
@@ -108,7 +117,9 @@ export const openapiDocument: Record<string, unknown> = {
             "required": false,
             "description": "The client platform: `RESTAPI`, `Web`, `Android`, `iOS`, `Windows`, `Mac`, `iPad` or `Unknown`.\nOther spellings occur (`IOS`, `macOS`, `IPad`), so it is a free string.\n",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "maxLength": 512,
+              "pattern": "^[^\\u0000]*$"
             },
             "example": "RESTAPI"
           },
@@ -135,27 +146,11 @@ export const openapiDocument: Record<string, unknown> = {
         ],
         "requestBody": {
           "required": true,
-          "description": "The callback's body, a JSON object. Its schema depends on `CallbackCommand`.",
+          "description": "The callback's body, a JSON object. Its schema depends on `CallbackCommand`: exactly one of\nthe schemas matches, the one whose `CallbackCommand` is the body's, or `OtherCallback` for a\ncommand this service does not act on.\n\nThe body is JSON whatever the `Content-Type` header says, and IM's own sample request sends\nno `Content-Type` at all: so the body is documented under `*/*` as well as\n`application/json`, with the same schema, and a validator in front of the service must not\nrefuse a body for its media type.\n",
           "content": {
             "application/json": {
               "schema": {
-                "anyOf": [
-                  {
-                    "$ref": "#/components/schemas/CallbackAfterCreateTopic"
-                  },
-                  {
-                    "$ref": "#/components/schemas/CallbackAfterTopicDestroyed"
-                  },
-                  {
-                    "$ref": "#/components/schemas/CallbackAfterTopicInfoChanged"
-                  },
-                  {
-                    "$ref": "#/components/schemas/CallbackAfterGroupDestroyed"
-                  },
-                  {
-                    "$ref": "#/components/schemas/OtherCallback"
-                  }
-                ]
+                "$ref": "#/components/schemas/CallbackBody"
               },
               "examples": {
                 "afterCreateTopic": {
@@ -200,6 +195,11 @@ export const openapiDocument: Record<string, unknown> = {
                     "Name": "MyFirstTopic"
                   }
                 }
+              }
+            },
+            "*/*": {
+              "schema": {
+                "$ref": "#/components/schemas/CallbackBody"
               }
             }
           }
@@ -295,6 +295,21 @@ export const openapiDocument: Record<string, unknown> = {
               }
             }
           },
+          "431": {
+            "description": "The request's headers are larger than `MAX_HEADER_BYTES`. Answered by the HTTP server (on Node), before the route.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CallbackAnswer"
+                },
+                "example": {
+                  "ActionStatus": "FAIL",
+                  "ErrorCode": 4018,
+                  "ErrorInfo": "The request's headers are larger than 16384 bytes"
+                }
+              }
+            }
+          },
           "500": {
             "description": "An unexpected internal error. Nothing about it is sent to the caller.",
             "content": {
@@ -335,6 +350,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Topics"
         ],
         "summary": "Read one synced topic",
+        "description": "One topic, by its ID, deleted or not. Topic IDs contain `#`, which ends a URL's path: the\nclient must percent-encode the raw ID as one path segment (`encodeURIComponent` in\nJavaScript), so `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5` is sent as\n`%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5`:\n\n```\ncurl -H \"Authorization: Bearer $API_TOKEN\" \\\n  http://127.0.0.1:8080/topics/%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5\n```\n\nSome generated clients encode path parameters (give them the raw ID), others do not (encode it\nyourself). `GET /topics?TopicId=…` is a query parameter, which every client encodes; it also\nlooks up several topics at once.\n",
         "security": [
           {
             "BearerAuth": []
@@ -345,11 +361,20 @@ export const openapiDocument: Record<string, unknown> = {
             "name": "TopicId",
             "in": "path",
             "required": true,
-            "description": "The topic ID, percent-encoded (topic IDs contain `@` and `#`).",
+            "description": "The topic's raw ID, which the client percent-encodes as one path segment: the two examples\nare the same ID, raw and as it appears in the URL.\n",
             "schema": {
               "type": "string"
             },
-            "example": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5"
+            "examples": {
+              "raw": {
+                "summary": "The raw ID (what a client that encodes path parameters, like this page's \"Test Request\", is given)",
+                "value": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5"
+              },
+              "encoded": {
+                "summary": "The same ID as it appears in the URL, encoded with encodeURIComponent",
+                "value": "%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5"
+              }
+            }
           }
         ],
         "responses": {
@@ -376,10 +401,13 @@ export const openapiDocument: Record<string, unknown> = {
                 "example": {
                   "ActionStatus": "FAIL",
                   "ErrorCode": 4014,
-                  "ErrorInfo": "No topic with TopicId @TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope"
+                  "ErrorInfo": "No topic with TopicId \"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_nope\""
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/StoreUnavailable"
@@ -394,7 +422,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Topics"
         ],
         "summary": "List synced topics",
-        "description": "Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`\nfor the next page.\n\nThis is a listing, not a way to follow changes: a topic that is deleted or updated keeps its\nplace in this order, and with several replicas a topic stored concurrently can appear behind a\npage already read. To keep a copy current, follow `GET /changes`, which misses nothing.\n",
+        "description": "Topics in the order they were first stored, a page at a time. Pass `nextCursor` back as `cursor`\nfor the next page.\n\nWith `TopicId` (repeatable, up to 100 times), it looks topics up by ID: the page holds those\nthat exist, in the same order; an ID with no topic is simply absent. Every HTTP client encodes\na query parameter correctly, so this is the lookup to use from a generated client.\n\nThis is a listing, not a way to follow changes: a topic that is deleted or updated keeps its\nplace in this order, and with several replicas a topic stored concurrently can appear behind a\npage already read. To keep a copy current, follow `GET /changes`, which misses nothing.\n",
         "security": [
           {
             "BearerAuth": []
@@ -410,6 +438,24 @@ export const openapiDocument: Record<string, unknown> = {
               "type": "string"
             },
             "example": "@TGS#2J4SZEAEL"
+          },
+          {
+            "name": "TopicId",
+            "in": "query",
+            "required": false,
+            "description": "Only the topics with these IDs (raw IDs; repeat the parameter for several, up to 100).",
+            "style": "form",
+            "explode": true,
+            "schema": {
+              "type": "array",
+              "maxItems": 100,
+              "items": {
+                "type": "string"
+              }
+            },
+            "example": [
+              "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5"
+            ]
           },
           {
             "$ref": "#/components/parameters/Limit"
@@ -434,6 +480,9 @@ export const openapiDocument: Record<string, unknown> = {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/StoreUnavailable"
@@ -478,6 +527,9 @@ export const openapiDocument: Record<string, unknown> = {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           },
           "503": {
             "$ref": "#/components/responses/StoreUnavailable"
@@ -532,6 +584,9 @@ export const openapiDocument: Record<string, unknown> = {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -593,6 +648,9 @@ export const openapiDocument: Record<string, unknown> = {
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
+          },
           "503": {
             "$ref": "#/components/responses/StoreUnavailable"
           }
@@ -620,6 +678,9 @@ export const openapiDocument: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -647,6 +708,9 @@ export const openapiDocument: Record<string, unknown> = {
               }
             }
           },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
+          },
           "503": {
             "description": "The database does not answer; callbacks would be refused with 503.",
             "content": {
@@ -671,7 +735,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Operations"
         ],
         "summary": "Prometheus metrics",
-        "description": "Callbacks by command and outcome (`im_callbacks_total`), a latency histogram\n(`im_callback_duration_seconds`), store commit batch sizes, durations and failures\n(`im_store_commit_batch_size`, `im_store_commit_duration_seconds`,\n`im_store_commit_failures_total`), and refusals by reason (`im_refusals_total`).\n",
+        "description": "Callbacks by command and outcome (`im_callbacks_total`), a latency histogram\n(`im_callback_duration_seconds`), store commit batch sizes, durations and failures\n(`im_store_commit_batch_size`, `im_store_commit_duration_seconds`,\n`im_store_commit_failures_total`), transactions run again after a deadlock or a serialization\nconflict (`im_store_conflict_retries_total`), and refusals by reason (`im_refusals_total`).\n",
         "security": [
           {
             "BearerAuth": []
@@ -690,6 +754,9 @@ export const openapiDocument: Record<string, unknown> = {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -701,6 +768,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Operations"
         ],
         "summary": "This contract, as written",
+        "description": "This OpenAPI document, byte for byte as in the repository; generate clients from it.",
         "responses": {
           "200": {
             "description": "The OpenAPI document, byte for byte as in the repository.",
@@ -711,6 +779,9 @@ export const openapiDocument: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -722,6 +793,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Operations"
         ],
         "summary": "This contract, as JSON",
+        "description": "The same OpenAPI document as JSON, which the API reference reads.",
         "responses": {
           "200": {
             "description": "The same OpenAPI document, as JSON.",
@@ -733,6 +805,9 @@ export const openapiDocument: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -755,6 +830,9 @@ export const openapiDocument: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -766,6 +844,7 @@ export const openapiDocument: Record<string, unknown> = {
           "Operations"
         ],
         "summary": "The API reference's script bundle",
+        "description": "The script of the API reference at `/docs`, served by the service itself so that the page needs no CDN and works on a closed network.",
         "responses": {
           "200": {
             "description": "The Scalar API reference bundle.",
@@ -776,6 +855,9 @@ export const openapiDocument: Record<string, unknown> = {
                 }
               }
             }
+          },
+          "431": {
+            "$ref": "#/components/responses/HeadersTooLarge"
           }
         }
       }
@@ -800,7 +882,7 @@ export const openapiDocument: Record<string, unknown> = {
         "name": "limit",
         "in": "query",
         "required": false,
-        "description": "How many items at most, from 1 to 500. The default is 100.",
+        "description": "How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100.",
         "schema": {
           "type": "integer",
           "minimum": 1,
@@ -823,13 +905,30 @@ export const openapiDocument: Record<string, unknown> = {
         "name": "cursor",
         "in": "query",
         "required": false,
-        "description": "The `nextCursor` of the previous page. Omit it for the first page.",
+        "description": "The `nextCursor` of the previous page, as it was (decimal digits). Omit it for the first page.",
         "schema": {
-          "type": "string"
-        }
+          "type": "string",
+          "pattern": "^[0-9]{1,15}$"
+        },
+        "example": "100"
       }
     },
     "responses": {
+      "HeadersTooLarge": {
+        "description": "The request's headers are larger than `MAX_HEADER_BYTES` (16 KiB by default). The HTTP server\nanswers it before any route, with this body on Node; Deno answers with an empty body.\n",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/CallbackAnswer"
+            },
+            "example": {
+              "ActionStatus": "FAIL",
+              "ErrorCode": 4018,
+              "ErrorInfo": "The request's headers are larger than 16384 bytes"
+            }
+          }
+        }
+      },
       "Unauthorized": {
         "description": "The bearer token is missing or wrong, or the service has no `API_TOKEN` configured.",
         "content": {
@@ -877,6 +976,45 @@ export const openapiDocument: Record<string, unknown> = {
       }
     },
     "schemas": {
+      "CallbackBody": {
+        "description": "Any callback body; `CallbackCommand` tells which schema applies.",
+        "oneOf": [
+          {
+            "$ref": "#/components/schemas/CallbackAfterCreateTopic"
+          },
+          {
+            "$ref": "#/components/schemas/CallbackAfterTopicDestroyed"
+          },
+          {
+            "$ref": "#/components/schemas/CallbackAfterTopicInfoChanged"
+          },
+          {
+            "$ref": "#/components/schemas/CallbackAfterGroupDestroyed"
+          },
+          {
+            "$ref": "#/components/schemas/OtherCallback"
+          }
+        ]
+      },
+      "Id": {
+        "type": "string",
+        "description": "An identifier as IM sends it; 1 to 512 characters, no U+0000, no lone surrogate.",
+        "minLength": 1,
+        "maxLength": 512,
+        "pattern": "^[^\\u0000]*$"
+      },
+      "Label": {
+        "type": "string",
+        "description": "A UserID or another short label; at most 512 characters, no U+0000, no lone surrogate.",
+        "maxLength": 512,
+        "pattern": "^[^\\u0000]*$"
+      },
+      "Text": {
+        "type": "string",
+        "description": "Free text; at most 4,096 characters, no U+0000, no lone surrogate.",
+        "maxLength": 4096,
+        "pattern": "^[^\\u0000]*$"
+      },
       "CallbackAfterCreateTopic": {
         "type": "object",
         "description": "The body of `Group.CallbackAfterCreateTopic`, sent after a user creates a topic in a Community\ngroup on a client, or an admin creates one through the REST API. Fields that IM adds later are\naccepted and kept in the event log.\n",
@@ -889,40 +1027,39 @@ export const openapiDocument: Record<string, unknown> = {
           "Type",
           "Name"
         ],
-        "additionalProperties": true,
         "properties": {
           "CallbackCommand": {
             "type": "string",
-            "description": "The callback command, `Group.CallbackAfterCreateTopic`.",
-            "example": "Group.CallbackAfterCreateTopic"
+            "const": "Group.CallbackAfterCreateTopic",
+            "description": "The callback command, `Group.CallbackAfterCreateTopic`."
           },
           "GroupId": {
-            "type": "string",
+            "$ref": "#/components/schemas/Id",
             "description": "The ID of the group the topic belongs to.",
             "example": "@TGS#2J4SZEAEL"
           },
           "TopicId": {
-            "type": "string",
-            "description": "The topic's ID, `GroupId + \"@TOPIC#_\" + a custom part`; at most 96 bytes of printable ASCII.",
+            "$ref": "#/components/schemas/Id",
+            "description": "The topic's ID, `GroupId + \"@TOPIC#_\" + a custom part`; at most 96 bytes of printable ASCII in Tencent's pages, at most 512 characters here.",
             "example": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5"
           },
           "Operator_Account": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The UserID of the operator who asked to create the topic.",
             "example": "group_root"
           },
           "Owner_Account": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The UserID of the group owner.",
             "example": "leckie"
           },
           "Type": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The group type of the topic. Here it is `Community`.",
             "example": "Community"
           },
           "Name": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The name of the topic that was requested.",
             "example": "MyFirstTopic"
           },
@@ -961,15 +1098,14 @@ export const openapiDocument: Record<string, unknown> = {
           "Key",
           "Value"
         ],
-        "additionalProperties": true,
         "properties": {
           "Key": {
-            "type": "string",
-            "description": "The field's key, under 16 bytes of letters, digits and underscores.",
+            "$ref": "#/components/schemas/Label",
+            "description": "The field's key, under 16 bytes of letters, digits and underscores in Tencent's pages.",
             "example": "UserDefined1"
           },
           "Value": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The field's value, an opaque string.",
             "example": "hello"
           }
@@ -983,34 +1119,40 @@ export const openapiDocument: Record<string, unknown> = {
           "GroupId",
           "TopicIdList"
         ],
-        "additionalProperties": true,
         "properties": {
           "CallbackCommand": {
             "type": "string",
-            "description": "The callback command, `Group.CallbackAfterTopicDestroyed`.",
-            "example": "Group.CallbackAfterTopicDestroyed"
+            "const": "Group.CallbackAfterTopicDestroyed",
+            "description": "The callback command, `Group.CallbackAfterTopicDestroyed`."
           },
           "GroupId": {
-            "type": "string",
+            "$ref": "#/components/schemas/Id",
             "description": "The ID of the group the topics belonged to.",
             "example": "@TGS#_@TGS#cQVLVHIM62CJ"
           },
           "Type": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The group type, `Community`.",
             "example": "Community"
           },
           "TopicIdList": {
             "description": "The IDs of the destroyed topics. Documented as an array, and in one table as a string, so both are accepted.",
+            "type": [
+              "array",
+              "string"
+            ],
+            "items": {
+              "$ref": "#/components/schemas/Id"
+            },
             "anyOf": [
               {
                 "type": "array",
                 "items": {
-                  "type": "string"
+                  "$ref": "#/components/schemas/Id"
                 }
               },
               {
-                "type": "string"
+                "$ref": "#/components/schemas/Id"
               }
             ]
           }
@@ -1031,47 +1173,46 @@ export const openapiDocument: Record<string, unknown> = {
           "CallbackCommand",
           "GroupId"
         ],
-        "additionalProperties": true,
         "properties": {
           "CallbackCommand": {
             "type": "string",
-            "description": "The callback command, `Group.CallbackAfterTopicInfoChanged`.",
-            "example": "Group.CallbackAfterTopicInfoChanged"
+            "const": "Group.CallbackAfterTopicInfoChanged",
+            "description": "The callback command, `Group.CallbackAfterTopicInfoChanged`."
           },
           "GroupId": {
-            "type": "string",
+            "$ref": "#/components/schemas/Id",
             "description": "The ID of the Community the topic belongs to.",
             "example": "@TGS#_@TGS#cQVLVHIM62CJ"
           },
           "TopicId": {
-            "type": "string",
+            "$ref": "#/components/schemas/Id",
             "description": "Not in IM's documented sample; applied at once when present."
           },
           "Type": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The group type, `Community`.",
             "example": "Community"
           },
           "Operator_Account": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The UserID of the operator who changed the topic.",
             "example": "group_root"
           },
           "Name": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The topic's new name.",
             "example": "MyRenamedTopic"
           },
           "Introduction": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The topic's new introduction."
           },
           "Notification": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The topic's new notice."
           },
           "FaceUrl": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The topic's new face URL."
           }
         }
@@ -1084,43 +1225,53 @@ export const openapiDocument: Record<string, unknown> = {
           "GroupId",
           "Type"
         ],
-        "additionalProperties": true,
         "properties": {
           "CallbackCommand": {
             "type": "string",
-            "description": "The callback command, `Group.CallbackAfterGroupDestroyed`.",
-            "example": "Group.CallbackAfterGroupDestroyed"
+            "const": "Group.CallbackAfterGroupDestroyed",
+            "description": "The callback command, `Group.CallbackAfterGroupDestroyed`."
           },
           "GroupId": {
-            "type": "string",
+            "$ref": "#/components/schemas/Id",
             "description": "The ID of the disbanded group.",
             "example": "@TGS#_@TGS#cQVLVHIM62CJ"
           },
           "Type": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The group type; only `Community` groups have topics.",
             "example": "Community"
           },
           "Owner_Account": {
-            "type": "string",
+            "$ref": "#/components/schemas/Label",
             "description": "The UserID of the group owner."
           },
           "Name": {
-            "type": "string",
+            "$ref": "#/components/schemas/Text",
             "description": "The group's name."
           }
         }
       },
       "OtherCallback": {
         "type": "object",
-        "description": "The body of any other command. It is logged and answered OK.",
+        "description": "The body of any other command (every \"before\" command included): it is logged and answered OK.\nIts `CallbackCommand` is none of the commands above, each of which has its own schema.\n",
         "required": [
           "CallbackCommand"
         ],
-        "additionalProperties": true,
         "properties": {
           "CallbackCommand": {
             "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": "^[^\\u0000]*$",
+            "not": {
+              "type": "string",
+              "enum": [
+                "Group.CallbackAfterCreateTopic",
+                "Group.CallbackAfterTopicDestroyed",
+                "Group.CallbackAfterTopicInfoChanged",
+                "Group.CallbackAfterGroupDestroyed"
+              ]
+            },
             "description": "The callback command, equal to the URL's.",
             "example": "Group.CallbackAfterCreateGroup"
           }
@@ -1214,17 +1365,13 @@ export const openapiDocument: Record<string, unknown> = {
           },
           "UserDefinedDataList": {
             "description": "The custom fields, in order; null when IM sent none.",
-            "anyOf": [
-              {
-                "type": "array",
-                "items": {
-                  "$ref": "#/components/schemas/UserDefinedData"
-                }
-              },
-              {
-                "type": "null"
-              }
-            ]
+            "type": [
+              "array",
+              "null"
+            ],
+            "items": {
+              "$ref": "#/components/schemas/UserDefinedData"
+            }
           },
           "ClientIP": {
             "description": "The `ClientIP` query parameter of the callback, or null.",

@@ -5,6 +5,9 @@
  */
 import { serve, type ServerType } from '@hono/node-server'
 import type { Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { clientErrorAnswer } from './http/client-error.ts'
+import { limitConnectionsPerAddress } from './http/limit-connections.ts'
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
 import { describeError } from './log/index.ts'
 
@@ -20,9 +23,13 @@ async function main(): Promise<void> {
         serverOptions: {
           maxHeaderSize: config.maxHeaderBytes,
           // A backstop behind the app's own BODY_TIMEOUT_MS: a request still not received whole after
-          // this is cut off by Node itself.
-          headersTimeout: 10_000,
+          // this is cut off by Node itself. IM sends its headers at once.
+          headersTimeout: 5_000,
           requestTimeout: 15_000,
+          // Node checks those two timeouts only this often (30 s by default): a slow-header client
+          // would hold its connection six times longer than headersTimeout says.
+          connectionsCheckingInterval: 500,
+          keepAliveTimeout: 5_000,
         },
       },
       () => resolve(listening),
@@ -31,8 +38,20 @@ async function main(): Promise<void> {
     listening.once('error', (error) => reject(listenError(error, config.host, config.port)))
   })
   server.on('error', (error) => log.error('server error', describeError(error)))
-  // Past this many open connections, new ones are closed at once.
+  // What the HTTP parser refuses before any route (431, 408, 400) is answered in the contract's shape.
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    log.debug('client error', { code: error.code ?? 'unknown' })
+    const answer = clientErrorAnswer(error, config.maxHeaderBytes)
+    // As Node's own handler does: answer only if no answer has started on this socket, else the
+    // client would read a corrupt one.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+    if (answer !== null && socket.writable && !inFlight?.headersSent) socket.end(answer, () => socket.destroy())
+    else socket.destroy()
+  })
+  // Past this many open connections, new ones are closed at once; and one client address may hold
+  // only so many of them, so that it cannot lock the others out.
   server.maxConnections = config.maxConnections
+  limitConnectionsPerAddress(server as Server, config.maxConnectionsPerAddress)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

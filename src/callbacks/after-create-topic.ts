@@ -3,8 +3,6 @@ import type { Effect } from '../store/types.ts'
 import { describeIssues } from './describe-issues.ts'
 import type { CallbackHandler } from './types.ts'
 
-const TEXT_FIELDS = ['GroupId', 'TopicId', 'Operator_Account', 'Owner_Account', 'Type', 'Name'] as const
-
 /**
  * `Group.CallbackAfterCreateTopic`: validates the body against the contract and asks the store to keep
  * the topic (the first delivery wins).
@@ -20,11 +18,6 @@ export const afterCreateTopic: CallbackHandler = (body, query): Effect => {
     return { kind: 'reject', reason: `Group.CallbackAfterCreateTopic body is invalid: ${describeIssues(parsed.error.issues)}` }
   }
   const b = parsed.data
-  // U+0000 is valid JSON but no database text column holds it; refuse it on both stores alike.
-  const withNul = TEXT_FIELDS.find((field) => b[field].includes('\0'))
-  if (withNul) {
-    return { kind: 'reject', reason: `Group.CallbackAfterCreateTopic body is invalid: ${withNul} contains a NUL character (U+0000)` }
-  }
   const list = b.UserDefinedDataList?.map(({ Key, Value }) => ({ Key, Value })) ?? null
   return {
     kind: 'createTopic',

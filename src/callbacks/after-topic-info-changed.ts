@@ -20,11 +20,8 @@ export const afterTopicInfoChanged: CallbackHandler = (body): Effect => {
     return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${describeIssues(parsed.error.issues)}` }
   }
   const { GroupId, TopicId, Name, Introduction, Notification, FaceUrl } = parsed.data
-  const withNul = GroupId.includes('\0') ? 'GroupId' : TopicId?.includes('\0') ? 'TopicId' : undefined
-  if (withNul) return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${withNul} contains a NUL character (U+0000)` }
   const profile: Partial<TopicProfile> = {}
   for (const [field, value] of Object.entries({ Name, Introduction, Notification, FaceUrl })) {
-    // U+0000 is replaced where every profile is written: the store's profileColumns.
     if (value !== undefined) profile[field as keyof TopicProfile] = value
   }
   return { kind: 'changeTopicInfo', groupId: GroupId, topicId: TopicId, profile }

@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../config/index.ts'
+import { MAX_COMMAND_LENGTH, MAX_ID_LENGTH, storedStringProblem } from '../contract/limits.ts'
 import { Refusal } from '../contract/refusal.ts'
 import type { Effect } from '../store/types.ts'
 import { quote } from '../verify/quote.ts'
@@ -19,6 +20,8 @@ export const handlers: ReadonlyMap<string, CallbackHandler> = new Map([
   ['Group.CallbackAfterTopicInfoChanged', afterTopicInfoChanged],
   ['Group.CallbackAfterGroupDestroyed', afterGroupDestroyed],
 ])
+
+const STORED_QUERY_PARAMETERS = ['ClientIP', 'OptPlatform'] as const
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -48,6 +51,8 @@ export function interpretCallback(
   if (command === '') {
     return rejected(new Refusal('COMMAND_MISSING', 'CallbackCommand is missing from the query string'))
   }
+  const commandProblem = storedStringProblem(command, MAX_COMMAND_LENGTH, 1)
+  if (commandProblem) return rejected(new Refusal('PARAMETER_INVALID', `The CallbackCommand query parameter ${commandProblem}`))
   let text: string
   try {
     text = utf8.decode(raw)
@@ -79,6 +84,12 @@ export function interpretCallback(
   }
   const handler = handlers.get(command)
   if (!handler) return { effect: { kind: 'ignore' } }
+  // The query parameters a topic keeps, held to the limits of the fields they are stored beside.
+  for (const name of STORED_QUERY_PARAMETERS) {
+    const value = query[name]
+    const problem = value === undefined ? null : storedStringProblem(value, MAX_ID_LENGTH)
+    if (problem) return rejected(new Refusal('PARAMETER_INVALID', `The ${name} query parameter ${problem}`))
+  }
   const effect = handler(body as Record<string, unknown>, query)
   return effect.kind === 'reject' ? rejected(new Refusal('BODY_INVALID', effect.reason)) : { effect }
 }

@@ -23,6 +23,7 @@ export const DEFAULTS = {
   maxJsonArrayLength: 10_000,
   maxHeaderBytes: 16 * 1024,
   maxConnections: 1024,
+  maxConnectionsPerAddress: 128,
   imApiBase: 'https://console.tim.qq.com',
   reconcileIntervalSeconds: 3600,
   imApiTimeoutMs: 5000,
@@ -73,6 +74,7 @@ const Environment = z.object({
   MAX_JSON_ARRAY_LENGTH: integer('MAX_JSON_ARRAY_LENGTH', 10, 10_000_000, DEFAULTS.maxJsonArrayLength),
   MAX_HEADER_BYTES: integer('MAX_HEADER_BYTES', 1024, 1024 * 1024, DEFAULTS.maxHeaderBytes),
   MAX_CONNECTIONS: integer('MAX_CONNECTIONS', 1, 1_000_000, DEFAULTS.maxConnections),
+  MAX_CONNECTIONS_PER_ADDRESS: integer('MAX_CONNECTIONS_PER_ADDRESS', 1, 1_000_000, DEFAULTS.maxConnectionsPerAddress),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -167,6 +169,8 @@ export interface Config {
   maxHeaderBytes: number
   /** The most connections open at once (Node entry; more are closed at once). */
   maxConnections: number
+  /** The most connections one client address may hold open at once (Node entry; more are closed at once). */
+  maxConnectionsPerAddress: number
   logLevel: (typeof LOG_LEVELS)[number]
   /** Unset: the embedded SQLite database in ./data. */
   databaseUrl: string | undefined
@@ -232,6 +236,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxJsonArrayLength: e.MAX_JSON_ARRAY_LENGTH,
     maxHeaderBytes: e.MAX_HEADER_BYTES,
     maxConnections: e.MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     apiToken: e.API_TOKEN,

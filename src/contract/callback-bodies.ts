@@ -1,7 +1,21 @@
 import { z } from '@hono/zod-openapi'
+import { commandString, idString, labelString, textString } from './limits.ts'
 
-// Every body schema is loose: IM adds fields over time, and an unknown field must never turn a valid
-// callback into a refusal (docs/im-callback-protocol.md, "Unknown extra fields must be accepted").
+// No body schema refuses an unknown field: IM adds fields over time, and an unknown field must never
+// turn a valid callback into a refusal (docs/im-callback-protocol.md, "Unknown extra fields must be
+// accepted"). Parsing keeps the known fields; the event log keeps the whole body, byte for byte. The
+// schemas leave `additionalProperties` unsaid, which in JSON Schema means "allowed".
+//
+// Every string the service stores has the limits of ./limits.ts: identifiers are 1 to 512 characters,
+// free text at most 4,096; neither may hold U+0000 or a lone surrogate.
+
+/** The commands this service acts on, each with its own body schema. */
+export const KNOWN_COMMANDS = [
+  'Group.CallbackAfterCreateTopic',
+  'Group.CallbackAfterTopicDestroyed',
+  'Group.CallbackAfterTopicInfoChanged',
+  'Group.CallbackAfterGroupDestroyed',
+] as const
 
 /**
  * One custom field of a topic, `{Key, Value}`.
@@ -12,7 +26,7 @@ import { z } from '@hono/zod-openapi'
  * ```
  */
 export const UserDefinedData = z
-  .looseObject({ Key: z.string(), Value: z.string() })
+  .object({ Key: labelString(), Value: textString() })
   .openapi('UserDefinedData')
 
 /**
@@ -25,14 +39,14 @@ export const UserDefinedData = z
  * ```
  */
 export const CallbackAfterCreateTopic = z
-  .looseObject({
-    CallbackCommand: z.string(),
-    GroupId: z.string(),
-    TopicId: z.string(),
-    Operator_Account: z.string(),
-    Owner_Account: z.string(),
-    Type: z.string(),
-    Name: z.string(),
+  .object({
+    CallbackCommand: z.literal('Group.CallbackAfterCreateTopic'),
+    GroupId: idString(),
+    TopicId: idString(),
+    Operator_Account: labelString(),
+    Owner_Account: labelString(),
+    Type: labelString(),
+    Name: textString(),
     UserDefinedDataList: z.array(UserDefinedData).optional(),
   })
   .openapi('CallbackAfterCreateTopic')
@@ -50,11 +64,11 @@ export type CallbackAfterCreateTopic = z.infer<typeof CallbackAfterCreateTopic>
  * ```
  */
 export const CallbackAfterTopicDestroyed = z
-  .looseObject({
-    CallbackCommand: z.string(),
-    GroupId: z.string(),
-    Type: z.string().optional(),
-    TopicIdList: z.union([z.array(z.string()), z.string()]),
+  .object({
+    CallbackCommand: z.literal('Group.CallbackAfterTopicDestroyed'),
+    GroupId: idString(),
+    Type: labelString().optional(),
+    TopicIdList: z.union([z.array(idString()), idString()]),
   })
   .openapi('CallbackAfterTopicDestroyed')
 
@@ -72,16 +86,16 @@ export type CallbackAfterTopicDestroyed = z.infer<typeof CallbackAfterTopicDestr
  * ```
  */
 export const CallbackAfterTopicInfoChanged = z
-  .looseObject({
-    CallbackCommand: z.string(),
-    GroupId: z.string(),
-    TopicId: z.string().optional(),
-    Type: z.string().optional(),
-    Operator_Account: z.string().optional(),
-    Name: z.string().optional(),
-    Introduction: z.string().optional(),
-    Notification: z.string().optional(),
-    FaceUrl: z.string().optional(),
+  .object({
+    CallbackCommand: z.literal('Group.CallbackAfterTopicInfoChanged'),
+    GroupId: idString(),
+    TopicId: idString().optional(),
+    Type: labelString().optional(),
+    Operator_Account: labelString().optional(),
+    Name: textString().optional(),
+    Introduction: textString().optional(),
+    Notification: textString().optional(),
+    FaceUrl: textString().optional(),
   })
   .openapi('CallbackAfterTopicInfoChanged')
 
@@ -98,12 +112,12 @@ export type CallbackAfterTopicInfoChanged = z.infer<typeof CallbackAfterTopicInf
  * ```
  */
 export const CallbackAfterGroupDestroyed = z
-  .looseObject({
-    CallbackCommand: z.string(),
-    GroupId: z.string(),
-    Type: z.string(),
-    Owner_Account: z.string().optional(),
-    Name: z.string().optional(),
+  .object({
+    CallbackCommand: z.literal('Group.CallbackAfterGroupDestroyed'),
+    GroupId: idString(),
+    Type: labelString(),
+    Owner_Account: labelString().optional(),
+    Name: textString().optional(),
   })
   .openapi('CallbackAfterGroupDestroyed')
 
@@ -111,20 +125,28 @@ export const CallbackAfterGroupDestroyed = z
 export type CallbackAfterGroupDestroyed = z.infer<typeof CallbackAfterGroupDestroyed>
 
 /**
- * The body of any other command: an object that carries its `CallbackCommand`.
+ * The body of any other command: an object that carries its `CallbackCommand`, which is none of
+ * {@link KNOWN_COMMANDS} (so that a validator holds a known command to its own schema).
  *
  * @example
  * ```ts
  * OtherCallback.parse({ CallbackCommand: 'Group.CallbackBeforeCreateTopic', Name: 'x' })
  * ```
  */
-export const OtherCallback = z.looseObject({ CallbackCommand: z.string() }).openapi('OtherCallback')
+export const OtherCallback = z
+  .object({
+    CallbackCommand: commandString()
+      .refine((command) => !(KNOWN_COMMANDS as readonly string[]).includes(command), { error: 'is a command with its own schema' })
+      .openapi({ not: { type: 'string', enum: [...KNOWN_COMMANDS] } }),
+  })
+  .openapi('OtherCallback')
 
 /** The body of any other command. */
 export type OtherCallback = z.infer<typeof OtherCallback>
 
 /**
- * Any callback body the URL accepts, as documented for `POST /callback`.
+ * Any callback body the URL accepts, as documented for `POST /callback`: exactly one member matches,
+ * chosen by `CallbackCommand`.
  *
  * @example
  * ```ts

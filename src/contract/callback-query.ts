@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { commandString, labelString } from './limits.ts'
 
 /**
  * The query parameters IM appends to the callback URL. Only `SdkAppid` and `CallbackCommand` are always
@@ -11,10 +12,10 @@ import { z } from '@hono/zod-openapi'
  */
 export const CallbackQuery = z.object({
   SdkAppid: z.string(),
-  CallbackCommand: z.string(),
+  CallbackCommand: commandString(),
   contenttype: z.string().optional(),
-  ClientIP: z.string().optional(),
-  OptPlatform: z.string().optional(),
+  ClientIP: labelString().optional(),
+  OptPlatform: labelString().optional(),
   Sign: z.string().optional(),
   RequestTime: z.string().optional(),
 })

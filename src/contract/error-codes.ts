@@ -26,10 +26,12 @@ export const errorCodes = {
   PARAMETER_INVALID: { code: 4015, status: 400 },
   BODY_TOO_COMPLEX: { code: 4016, status: 400 },
   BODY_TIMEOUT: { code: 4017, status: 408 },
+  HEADERS_TOO_LARGE: { code: 4018, status: 431 },
+  REQUEST_MALFORMED: { code: 4019, status: 400 },
   INTERNAL: { code: 5000, status: 500 },
   STORE_UNAVAILABLE: { code: 5001, status: 503 },
   DEADLINE_EXCEEDED: { code: 5002, status: 503 },
-} as const satisfies Record<string, { code: number; status: 400 | 401 | 403 | 404 | 408 | 413 | 500 | 503 }>
+} as const satisfies Record<string, { code: number; status: 400 | 401 | 403 | 404 | 408 | 413 | 431 | 500 | 503 }>
 
 /**
  * The name of one kind of failure, such as `'SIGN_MISMATCH'`.

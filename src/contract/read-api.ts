@@ -100,15 +100,22 @@ export const CallbackEventPage = z
 /** One page of events. */
 export type CallbackEventPage = z.infer<typeof CallbackEventPage>
 
-const limit = z.coerce
-  .number({ error: 'limit must be an integer from 1 to 500' })
-  .int({ error: 'limit must be an integer from 1 to 500' })
-  .min(1, { error: 'limit must be an integer from 1 to 500' })
-  .max(500, { error: 'limit must be an integer from 1 to 500' })
+const LIMIT_ERROR = 'limit must be an integer from 1 to 500, in decimal digits (no sign, exponent or leading zero)'
+
+// Digits only: `1e2`, `0x10`, ` 3`, `+5` and `05` are refused, not read as numbers. A string of digits
+// becomes a number; anything else reaches z.number() as it is and is refused there.
+const limit = z
+  .preprocess(
+    (value) => (typeof value === 'string' && /^[1-9][0-9]{0,2}$/.test(value) ? Number(value) : value),
+    z.number({ error: LIMIT_ERROR }).int({ error: LIMIT_ERROR }).min(1, { error: LIMIT_ERROR }).max(500, { error: LIMIT_ERROR }),
+  )
   .default(100)
   .openapi({ param: { name: 'limit', in: 'query' } })
 
-const cursor = z.string().optional()
+const cursor = z
+  .string()
+  .regex(/^[0-9]{1,15}$/, { error: 'cursor must be a nextCursor this API returned: decimal digits' })
+  .optional()
 
 /**
  * What a change did to its topic, seen from the reader's position: `deleted` when the topic is
@@ -191,6 +198,9 @@ export const StreamChangesQuery = z.object({ after: position('after') })
  */
 export const StreamChangesHeaders = z.object({ 'last-event-id': position('Last-Event-ID') })
 
+/** The most `TopicId` values one `GET /topics` may look up. */
+export const MAX_TOPIC_IDS = 100
+
 /**
  * The query of `GET /topics`.
  *
@@ -199,7 +209,19 @@ export const StreamChangesHeaders = z.object({ 'last-event-id': position('Last-E
  * ListTopicsQuery.parse({ limit: '10' }) // { limit: 10 }
  * ```
  */
-export const ListTopicsQuery = z.object({ GroupId: z.string().optional(), limit, cursor })
+export const ListTopicsQuery = z.object({
+  GroupId: z.string().optional(),
+  // Repeatable (`?TopicId=a&TopicId=b`): Hono hands one value as a string, several as an array.
+  TopicId: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? [value] : value),
+      z.array(z.string()).max(MAX_TOPIC_IDS, { error: `TopicId may be given at most ${MAX_TOPIC_IDS} times` }),
+    )
+    .optional()
+    .openapi({ param: { name: 'TopicId', in: 'query', style: 'form', explode: true } }),
+  limit,
+  cursor,
+})
 
 /**
  * The query of `GET /events`.

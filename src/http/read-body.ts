@@ -13,6 +13,18 @@ const EMPTY = new Uint8Array(0)
  * ```
  */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readWhole(request, maxBytes)
+  } catch (error) {
+    if (error instanceof Refusal) throw error
+    // Reading the body fails only when the client closed the connection before sending all of it:
+    // its fault, not the service's, so it is a refusal (logged at debug, counted as such), never an
+    // internal error that would page someone.
+    throw new Refusal('REQUEST_MALFORMED', 'The request body ended before it was whole: the client closed the connection', { cause: error })
+  }
+}
+
+async function readWhole(request: Request, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = () => new Refusal('BODY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`)
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge()

@@ -8,6 +8,8 @@ export interface Metrics {
   commit(batchSize: number, seconds: number): void
   /** One store transaction that failed. */
   commitFailure(): void
+  /** One store transaction run again after it lost a deadlock or a serialization conflict. */
+  conflictRetry(): void
   /** The Prometheus text exposition (version 0.0.4). */
   render(): string
 }
@@ -69,6 +71,7 @@ export function createMetrics(): Metrics {
   const batches = new Histogram(BATCH_BUCKETS)
   const commitSeconds = new Histogram(LATENCY_BUCKETS)
   let commitFailures = 0
+  let conflictRetries = 0
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 
   return {
@@ -87,6 +90,7 @@ export function createMetrics(): Metrics {
       commitSeconds.observe(seconds)
     },
     commitFailure: () => void commitFailures++,
+    conflictRetry: () => void conflictRetries++,
     render() {
       return [
         ...counterLines('im_callbacks_total', 'Callbacks answered, by CallbackCommand and outcome.', callbacks, (key) => {
@@ -100,6 +104,9 @@ export function createMetrics(): Metrics {
         '# HELP im_store_commit_failures_total Store transactions that failed.',
         '# TYPE im_store_commit_failures_total counter',
         `im_store_commit_failures_total ${commitFailures}`,
+        '# HELP im_store_conflict_retries_total Store transactions run again after a deadlock or a serialization conflict.',
+        '# TYPE im_store_conflict_retries_total counter',
+        `im_store_conflict_retries_total ${conflictRetries}`,
         '',
       ].join('\n')
     },

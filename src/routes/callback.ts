@@ -1,3 +1,4 @@
+import { headersTooLarge } from './responses.ts'
 import type { AppEnv } from '../app.ts'
 import type { Config } from '../config/index.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
@@ -29,8 +30,9 @@ export const callbackRoute = createRoute({
   security: [{ ImSign: [] }, {}],
   request: {
     query: CallbackQuery,
-    // Required, so that a body without a Content-Type is still parsed and validated.
-    body: { required: true, content: { 'application/json': { schema: CallbackBody } } },
+    // Required, so that a body without a Content-Type is still parsed and validated; any media type,
+    // because the body is JSON whatever the header says (IM's own sample sends none).
+    body: { required: true, content: { 'application/json': { schema: CallbackBody }, '*/*': { schema: CallbackBody } } },
   },
   responses: {
     200: answer('Stored, a duplicate, or a command this service does not act on.'),
@@ -41,6 +43,7 @@ export const callbackRoute = createRoute({
     413: answer('The body is larger than MAX_BODY_BYTES.'),
     500: answer('An unexpected internal error.'),
     503: answer('The database is unavailable, or the write did not commit in time.'),
+    ...headersTooLarge,
   },
 })
 

@@ -5,7 +5,7 @@ import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery 
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
-import { bearerSecurity as security, fail, ok } from './responses.ts'
+import { bearerSecurity as security, fail, ok, headersTooLarge } from './responses.ts'
 
 /** `GET /changes`. */
 export const listChangesRoute = createRoute({
@@ -20,6 +20,7 @@ export const listChangesRoute = createRoute({
     400: fail('A query parameter is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
     503: fail('The database is unavailable.'),
+    ...headersTooLarge,
   },
 })
 
@@ -35,6 +36,7 @@ export const streamChangesRoute = createRoute({
     200: { description: 'The change feed as Server-Sent Events.', content: { 'text/event-stream': { schema: z.string() } } },
     400: fail('A query parameter or Last-Event-ID is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
+    ...headersTooLarge,
   },
 })
 

@@ -1,3 +1,4 @@
+import { headersTooLarge } from './responses.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { Health, Readiness } from '../contract/read-api.ts'
 import { withDeadline } from '../http/with-deadline.ts'
@@ -11,7 +12,7 @@ export const healthRoute = createRoute({
   path: '/healthz',
   operationId: 'getHealth',
   tags: ['Operations'],
-  responses: { 200: { description: 'The process is up.', content: { 'application/json': { schema: Health } } } },
+  responses: { 200: { description: 'The process is up.', content: { 'application/json': { schema: Health } } }, ...headersTooLarge },
 })
 
 /** `GET /readyz`. */
@@ -23,6 +24,7 @@ export const readinessRoute = createRoute({
   responses: {
     200: { description: 'Ready.', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'The database does not answer.', content: { 'application/json': { schema: Readiness } } },
+    ...headersTooLarge,
   },
 })
 

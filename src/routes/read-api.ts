@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import type { Metrics } from '../metrics/index.ts'
-import { bearerSecurity as security, fail, ok } from './responses.ts'
+import { bearerSecurity as security, fail, ok, headersTooLarge } from './responses.ts'
 import {
   CallbackEventPage,
   ListEventsQuery,
@@ -29,6 +29,7 @@ export const getTopicRoute = createRoute({
     401: fail('The bearer token is missing or wrong.'),
     404: fail('No topic has this ID.'),
     503: fail('The database is unavailable.'),
+    ...headersTooLarge,
   },
 })
 
@@ -45,6 +46,7 @@ export const listTopicsRoute = createRoute({
     400: fail('A query parameter is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
     503: fail('The database is unavailable.'),
+    ...headersTooLarge,
   },
 })
 
@@ -61,6 +63,7 @@ export const listEventsRoute = createRoute({
     400: fail('A query parameter is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
     503: fail('The database is unavailable.'),
+    ...headersTooLarge,
   },
 })
 
@@ -74,6 +77,7 @@ export const metricsRoute = createRoute({
   responses: {
     200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
     401: fail('The bearer token is missing or wrong.'),
+    ...headersTooLarge,
   },
 })
 
@@ -104,8 +108,8 @@ export function registerReadApi(
   })
 
   app.openapi(listTopicsRoute, async (c) => {
-    const { GroupId, limit, cursor } = c.req.valid('query')
-    const page = await store.listTopics({ groupId: GroupId, limit, after: decodeCursor(cursor) })
+    const { GroupId, TopicId, limit, cursor } = c.req.valid('query')
+    const page = await store.listTopics({ groupId: GroupId, topicIds: TopicId, limit, after: decodeCursor(cursor) })
     return c.json({ items: page.items, nextCursor: encodeCursor(page.next) }, 200)
   })
 

@@ -22,3 +22,14 @@ export const ok = <T>(description: string, schema: T) => ({ description, content
 
 /** The read API's security requirement: `Authorization: Bearer <API_TOKEN>`. */
 export const bearerSecurity = [{ BearerAuth: [] }]
+
+/**
+ * The answer the HTTP server gives, before any route, to headers larger than `MAX_HEADER_BYTES`: every
+ * operation can meet it, so every operation documents it (src/node.ts writes it).
+ *
+ * @example
+ * ```ts
+ * responses: { 200: ok('The topic.', Topic), ...headersTooLarge }
+ * ```
+ */
+export const headersTooLarge = { 431: fail("The request's headers are larger than MAX_HEADER_BYTES.") }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { unstorable } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { assignPositions } from './change-positions.ts'
 import { createGroupCommit } from './group-commit.ts'
@@ -15,6 +16,12 @@ export interface KyselyStoreOptions {
   kind: StoreKind
   /** Whether an error is about the data of one write (retry the batch one by one) rather than the database. */
   isDataError(error: unknown): boolean
+  /**
+   * Whether a transaction failed only because a concurrent one got in its way (PostgreSQL's deadlock
+   * or serialization failure, SQLite's lock held by another connection): it is rolled back and run
+   * again, after a pause that does not block the event loop, for up to {@link CONFLICT_BUDGET_MS}.
+   */
+  isConflict?(error: unknown): boolean
   /** Closes what the dialect opened, after Kysely is destroyed. */
   onClose?(): Promise<void> | void
   observer?: StoreObserver | undefined
@@ -24,6 +31,12 @@ export interface KyselyStoreOptions {
    */
   watchOthers?(listener: ChangeListener): () => void
 }
+
+/**
+ * How long a transaction that keeps losing conflicts is tried again: as long as SQLite's own busy wait
+ * used to block for, and far past the callback's deadline, which answers IM first.
+ */
+const CONFLICT_BUDGET_MS = 5000
 
 /** A page from rows fetched with `limit + 1`: the extra row only tells that there is a next page. */
 function pageOf<R, T>(rows: R[], limit: number, position: (row: R) => number | string, map: (row: R) => T) {
@@ -44,7 +57,7 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, onClose, observer, watchOthers }: KyselyStoreOptions): Store {
+export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
   let stopWatchingOthers: (() => void) | undefined
   // Told after a commit: a listener that throws must not turn a committed write into a failed one.
@@ -56,16 +69,31 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer, wa
     }
   }
 
-  /** Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after commit. */
+  /**
+   * Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after
+   * commit. A transaction that lost a conflict to another (a deadlock, a serialization failure, a
+   * SQLite write lock held elsewhere) is run again (it was rolled back whole), for up to
+   * {@link CONFLICT_BUDGET_MS}.
+   */
   async function changing<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    let last: number | null = null
-    const result = await db.transaction().execute(async (trx) => {
-      const value = await work(trx)
-      last = await assignPositions(trx, kind)
-      return value
-    })
-    if (last !== null) tell(last)
-    return result
+    const started = performance.now()
+    for (let attempt = 1; ; attempt++) {
+      let last: number | null = null
+      try {
+        const result = await db.transaction().execute(async (trx) => {
+          const value = await work(trx)
+          last = await assignPositions(trx, kind)
+          return value
+        })
+        if (last !== null) tell(last)
+        return result
+      } catch (error) {
+        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) throw error
+        observer?.conflictRetry?.()
+        // Backing off to 100 ms, with jitter so that two transactions do not meet again at once.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 ** attempt) * (0.5 + Math.random())))
+      }
+    }
   }
 
   const writes = createGroupCommit<Write, EventOutcome>({
@@ -106,22 +134,29 @@ export function createKyselyStore({ db, kind, isDataError, onClose, observer, wa
         }),
       ),
 
+    // A value that no stored row can hold (U+0000, a lone surrogate, past the length limit) is answered
+    // without asking the database, which would refuse U+0000 with an error rather than find nothing.
     getTopic: (topicId) =>
       guarded('reading the topic', async () => {
+        if (unstorable(topicId)) return undefined
         const row = await db.selectFrom('topics').selectAll().where('topic_id', '=', topicId).executeTakeFirst()
         return row && topicFromRow(row)
       }),
 
-    listTopics: ({ groupId, limit, after }) =>
+    listTopics: ({ groupId, topicIds, limit, after }) =>
       guarded('listing topics', async () => {
+        const ids = topicIds && [...new Set(topicIds)].filter((id) => !unstorable(id))
+        if ((groupId !== undefined && unstorable(groupId)) || ids?.length === 0) return { items: [], next: null }
         let query = db.selectFrom('topics').selectAll().where('seq', '>', after)
         if (groupId !== undefined) query = query.where('group_id', '=', groupId)
+        if (ids !== undefined) query = query.where('topic_id', 'in', ids)
         const rows = await query.orderBy('seq').limit(limit + 1).execute()
         return pageOf(rows, limit, (row) => row.seq, topicFromRow)
       }),
 
     listEvents: ({ command, outcome, limit, after }) =>
       guarded('listing events', async () => {
+        if (command !== undefined && unstorable(command)) return { items: [], next: null }
         let query = db.selectFrom('callback_events').selectAll().where('id', '>', after)
         if (command !== undefined) query = query.where('command', '=', command)
         if (outcome !== undefined) query = query.where('outcome', '=', outcome)

@@ -7,6 +7,8 @@ export interface OpenOptions {
   onMigrated?(names: string[]): void
   /** Told how the store's transactions go. */
   observer?: import('./types.ts').StoreObserver | undefined
+  /** Told of something about the database that an operator should fix (SQLite: a file others can read). */
+  onWarning?(message: string): void
 }
 
 /** Column types that differ between the two databases; everything else is shared. */

@@ -81,7 +81,12 @@ function listenForChanges(url: string, onError: (error: Error) => void) {
 
 // SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation) are about one write's
 // data; anything else (connection, shutdown, resources) is about the database.
-const DATA_ERRORS = /^2[23]/
+// Class 22 (data exception: U+0000 in text), 23 (integrity), 54 (a program limit: an index row too
+// large): the data of one write is at fault, so its batch is retried item by item. Validation refuses
+// such data before it gets here; this is the backstop.
+const DATA_ERRORS = /^(2[23]|54)/
+// A deadlock or a serialization failure: another transaction got in the way; run it again.
+const CONFLICTS = /^40(001|P01)$/
 
 /**
  * Connects to PostgreSQL through a `pg` pool and brings the schema up to date. Several replicas may
@@ -127,5 +132,6 @@ export async function openPostgresStore(
     observer,
     watchOthers: listenForChanges(url, onPoolError),
     isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
+    isConflict: (error) => CONFLICTS.test(String((error as { code?: unknown })?.code ?? '')),
   })
 }

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import Libsql from 'libsql'
@@ -9,6 +9,24 @@ import type { Database } from './schema.ts'
 import type { Store } from './types.ts'
 
 const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/
+
+/** The longest libsql may block the event loop waiting for another connection's lock. */
+const BUSY_TIMEOUT_MS = 10
+
+/**
+ * Makes an existing database file, and its -wal and -shm files, readable by their owner only: a file
+ * made by an older version or by hand may be 0644. Says so through `onWarning` when it cannot.
+ */
+function ownerOnly(path: string, onWarning: ((message: string) => void) | undefined): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600)
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (code !== 'ENOENT') onWarning?.(`${file} is readable by others and could not be made owner-only (${code ?? String(error)})`)
+    }
+  }
+}
 
 /**
  * Opens (creating it if needed) the embedded SQLite database at `path` through libsql, which loads on
@@ -21,17 +39,21 @@ const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/
  * const store = await openSqliteStore('./data/callbacks.db')
  * ```
  */
-export async function openSqliteStore(path: string, { onMigrated, observer }: OpenOptions = {}): Promise<Store> {
+export async function openSqliteStore(path: string, { onMigrated, observer, onWarning }: OpenOptions = {}): Promise<Store> {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     // Created here, before SQLite sees it, so that it is 0600 whatever the umask; SQLite gives its
     // -wal and -shm files the same mode as the database.
     closeSync(openSync(path, 'a', 0o600))
+    ownerOnly(path, onWarning)
   }
   const database = new Libsql(path)
   database.pragma('journal_mode = WAL')
   database.pragma('synchronous = FULL')
-  database.pragma('busy_timeout = 5000')
+  // libsql waits for a lock held by another connection synchronously, blocking the event loop: wait
+  // at most a few milliseconds here, and let the store retry the transaction with an asynchronous
+  // pause (isConflict below), so that /healthz and the callback deadline keep working meanwhile.
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database as unknown as SqliteDatabase) }),
   })
@@ -42,5 +64,6 @@ export async function openSqliteStore(path: string, { onMigrated, observer }: Op
     kind: 'sqlite',
     observer,
     isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
+    isConflict: (error) => /^SQLITE_BUSY/.test(String((error as { code?: unknown })?.code ?? '')),
   })
 }

@@ -132,7 +132,8 @@ export interface Store {
   /** Re-applies a rejected event with a new effect and updates its outcome, in one transaction. */
   replay(eventId: number, effect: Effect, nowMs: number): Promise<EventOutcome>
   getTopic(topicId: string): Promise<Topic | undefined>
-  listTopics(query: { groupId?: string | undefined; limit: number; after: number }): Promise<Page<Topic>>
+  /** Topics in insertion order after `after`; only those of `groupId`, and only those among `topicIds`, when given. */
+  listTopics(query: { groupId?: string | undefined; topicIds?: readonly string[] | undefined; limit: number; after: number }): Promise<Page<Topic>>
   listEvents(query: {
     command?: string | undefined
     outcome?: EventOutcome | undefined
@@ -182,4 +183,6 @@ export interface Store {
 export interface StoreObserver {
   commit(batchSize: number, seconds: number): void
   commitFailure(): void
+  /** A transaction lost a deadlock or a serialization conflict and is run again. */
+  conflictRetry?(): void
 }

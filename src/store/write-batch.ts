@@ -1,4 +1,5 @@
 import { sql, type Insertable, type Transaction } from 'kysely'
+import { MAX_COMMAND_LENGTH } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { changedAt } from './change-positions.ts'
 import type { Database, TopicsTable } from './schema.ts'
@@ -17,6 +18,8 @@ export const iso = (ms: number) => new Date(ms).toISOString()
 type Result = { outcome: EventOutcome; reason: string | null }
 const stored: Result = { outcome: 'stored', reason: null }
 const duplicate: Result = { outcome: 'duplicate', reason: null }
+
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
   return {
@@ -73,28 +76,33 @@ export async function applyTombstones(trx: Transaction<Database>, topicIds: read
  * (owner, operator, custom fields, client), and never undoes a delete.
  */
 async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ topic: NewTopic; at: string }>): Promise<Result[]> {
+  // Rows go in sorted by TopicId (a stable sort: the first delivery of a topic stays first), and the
+  // updates below follow the same order, so that every transaction takes the index's locks in one
+  // order and two replicas cannot deadlock.
+  const order = topics.map((_, i) => i).sort((a, b) => compareIds(topics[a]!.topic.TopicId, topics[b]!.topic.TopicId))
+  const rows = order.map((i) => topicRow(topics[i]!.topic, topics[i]!.at))
   const inserted = await trx
     .insertInto('topics')
-    .values(topics.map(({ topic, at }) => topicRow(topic, at)))
+    .values(rows)
     .onConflict((oc) => oc.column('topic_id').doNothing())
     .returning('topic_id')
     .execute()
   const fresh = new Set(inserted.map((row) => row.topic_id))
   await applyTombstones(trx, [...fresh])
-  const results: Result[] = []
-  for (const { topic, at } of topics) {
-    if (fresh.delete(topic.TopicId)) {
-      results.push(stored)
+  const results = new Array<Result>(topics.length)
+  for (const [k, i] of order.entries()) {
+    const { topic_id, owner_account, operator_account, user_defined_data, client_ip, opt_platform } = rows[k]!
+    if (fresh.delete(topic_id)) {
+      results[i] = stored
       continue
     }
-    const { owner_account, operator_account, user_defined_data, client_ip, opt_platform } = topicRow(topic, at)
     const filled = await trx
       .updateTable('topics')
-      .set({ owner_account, operator_account, user_defined_data, client_ip, opt_platform, ...changedAt(at) })
-      .where('topic_id', '=', topic.TopicId)
+      .set({ owner_account, operator_account, user_defined_data, client_ip, opt_platform, ...changedAt(topics[i]!.at) })
+      .where('topic_id', '=', topic_id)
       .where('owner_account', 'is', null)
       .executeTakeFirst()
-    results.push(Number(filled.numUpdatedRows) > 0 ? { outcome: 'stored', reason: 'filled in the fields a reconciled topic lacked' } : duplicate)
+    results[i] = Number(filled.numUpdatedRows) > 0 ? { outcome: 'stored', reason: 'filled in the fields a reconciled topic lacked' } : duplicate
   }
   return results
 }
@@ -111,7 +119,7 @@ async function destroyTopics(trx: Transaction<Database>, groupId: string, topicI
   if (unknown.length > 0) {
     await trx
       .insertInto('topic_tombstones')
-      .values(unknown.map((topic_id) => ({ topic_id, group_id: groupId, deleted_at: at })))
+      .values(unknown.sort().map((topic_id) => ({ topic_id, group_id: groupId, deleted_at: at })))
       .onConflict((oc) => oc.column('topic_id').doNothing())
       .execute()
   }
@@ -192,7 +200,9 @@ export async function writeBatch(trx: Transaction<Database>, writes: readonly Wr
     .values(
       writes.map(({ callback }, i) => ({
         received_at: at[i]!,
-        command: noNul(callback.command),
+        // The full command stays in `query`; the indexed column keeps at most its first 128 characters
+        // (a longer one is refused, and logged, as a rejected callback).
+        command: noNul(callback.command).slice(0, MAX_COMMAND_LENGTH),
         query: JSON.stringify(callback.query),
         body: callback.body,
         outcome: results[i]!.outcome,

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ROOT, startService, type RunningService } from '../helpers/service.ts'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+import type { Page } from 'playwright-core'
+import type { AddressInfo } from 'node:net'
+import { sampleAfterCreateTopic } from '../fixtures/index.ts'
+import { API_TOKEN, makeApp } from '../helpers/app.ts'
+import { ROOT, sendSigned, startService, type RunningService } from '../helpers/service.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const present = existsSync(CHROMIUM)
@@ -88,4 +94,98 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
 
     await page.close()
   })
+
+  it('reads well: the error codes at full width, no open-object rows, the bearer token offered, no validation warning, a favicon', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    const warnings: string[] = []
+    page.on('console', (message) => {
+      if (message.type() === 'warning' || message.type() === 'error') warnings.push(message.text())
+    })
+    await page.goto(`${service.url}/docs`)
+    await page.getByText('Receive a Tencent Cloud IM callback').first().waitFor({ timeout: 20_000 })
+    // The ErrorCode table spans the content column, and its "Meaning" column takes most of it.
+    const table = page.locator('table', { hasText: 'ErrorCode' }).first()
+    await table.scrollIntoViewIfNeeded()
+    const widths = await table.evaluate((el) => ({
+      table: el.getBoundingClientRect().width,
+      column: el.closest('.introduction-section')?.getBoundingClientRect().width ?? 0,
+      meaning: el.querySelector('th:last-child')!.getBoundingClientRect().width,
+    }))
+    expect(widths.table).toBeGreaterThan(widths.column * 0.9)
+    expect(widths.meaning).toBeGreaterThan(widths.table * 0.6)
+    await page.screenshot({ path: join(ROOT, 'artifacts', 'docs-error-codes.png') })
+    // The introduction's authentication box offers the read API's bearer token.
+    const text = await page.locator('body').innerText()
+    expect(text).not.toContain('No authentication selected')
+    expect(await page.getByPlaceholder(/Token/i).count()).toBeGreaterThan(0)
+    // Scalar renders `additionalProperties: true` as a cryptic "propertyName anything" row; the body
+    // schemas no longer say it (JSON Schema allows extra properties by default).
+    await page.getByText('CallbackAfterCreateTopic', { exact: true }).first().click()
+    await page.waitForTimeout(500)
+    expect(await page.locator('body').innerText()).not.toMatch(/propertyName/i)
+    // Scalar checks the document as it loads and warns of anything it cannot read.
+    expect(warnings.filter((w) => /validation|Expected union/i.test(w))).toEqual([])
+    const icon = await fetch(`${service.url}/favicon.ico`)
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toBe('image/svg+xml')
+    expect(await page.locator('link[rel="icon"]').count()).toBeGreaterThan(0)
+    await page.close()
+  })
+
+  // Each "Test Request" gets a page of its own: a modal left open (or still closing) on a shared page
+  // can cover the next click, and on a loaded 2-core machine that hung the test (CI, Node 24).
+  it('sends "Test Request" to the service that served the page: /healthz, and a read API call with the token', async () => {
+    expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+    const health = await testRequest(`${service.url}/docs`, 'Liveness', 'healthz', `${service.url}/healthz`)
+    expect(health).toEqual({ status: 200, authorization: expect.anything() })
+    // The first example of GET /topics/{TopicId} is the sample topic's raw ID, which the page encodes once.
+    const topic = await testRequest(`${service.url}/docs`, 'Read one synced topic', 'topics/{TopicId}', `${service.url}/topics/${encodeURIComponent(sampleAfterCreateTopic.TopicId)}`, 'docs-test-request.png')
+    expect(topic).toEqual({ status: 200, authorization: `Bearer ${API_TOKEN}` })
+  }, 90_000)
+
+  it('sends "Test Request" under the path the app is mounted at', async () => {
+    const { app, store } = await makeApp()
+    const parent = new Hono().route('/sync', app)
+    const server = serve({ fetch: parent.fetch, port: 0, hostname: '127.0.0.1' })
+    await new Promise((resolve) => server.once('listening', resolve))
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sync`
+    try {
+      expect(await testRequest(`${base}/docs`, 'Liveness', 'healthz', `${base}/healthz`)).toMatchObject({ status: 200 })
+    } finally {
+      server.close()
+      await store.close()
+    }
+  }, 60_000)
 })
+
+/**
+ * Opens the API reference at `docsUrl` in a fresh page, enters the read API's token, opens an
+ * operation's "Test Request", sends it, and returns the status of the request that reached
+ * `expectedUrl` and the Authorization header it carried. When no such request is made, the error
+ * lists what the page did request, and a screenshot is left in artifacts/.
+ */
+async function testRequest(docsUrl: string, sidebarName: string, path: string, expectedUrl: string, screenshot?: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+  const requested: string[] = []
+  page.on('request', (req) => requested.push(req.url()))
+  try {
+    await page.goto(docsUrl)
+    await page.getByText('Receive a Tencent Cloud IM callback').first().waitFor({ timeout: 20_000 })
+    await page.getByPlaceholder(/Token/i).first().fill(API_TOKEN)
+    await page.getByText(sidebarName, { exact: true }).first().click({ timeout: 10_000 })
+    const operation = page.locator(`[id$="/GET/${path}"]`).first()
+    await operation.getByRole('button', { name: /Test Request/i }).first().click({ timeout: 10_000 })
+    const sent = page.waitForResponse((res) => res.url() === expectedUrl, { timeout: 15_000 })
+    sent.catch(() => {}) // awaited below; this only keeps a click's failure from leaving it unhandled
+    await page.getByRole('button', { name: /^Send/ }).first().click({ timeout: 10_000 })
+    const res = await sent
+    if (screenshot) await page.screenshot({ path: join(ROOT, 'artifacts', screenshot) })
+    return { status: res.status(), authorization: (await res.request().allHeaders()).authorization }
+  } catch (error) {
+    await page.screenshot({ path: join(ROOT, 'artifacts', 'docs-test-request-failed.png') }).catch(() => {})
+    const own = requested.filter((url) => !/\.(js|css|svg|ico)$|\/openapi\.(json|yaml)$|\/docs$/.test(url))
+    throw new Error(`"Test Request" made no request to ${expectedUrl}; the page's other requests: ${JSON.stringify(own)}`, { cause: error })
+  } finally {
+    await page.close()
+  }
+}

@@ -41,14 +41,24 @@ function shape(doc: Json, raw: Json): Json {
     if (real.length === 1) return { ...shape(doc, real[0]), ...(nullable ? { nullable } : {}) }
     out.anyOf = real.map((m: Json) => shape(doc, m))
   }
-  if (types) out.type = types.length === 1 ? types[0] : [...types].sort()
+  // With a union, the members say the types and their items; a `type` or `items` beside them (which
+  // Scalar's validator and Spectral want) repeats them.
+  if (types && !union) out.type = types.length === 1 ? types[0] : [...types].sort()
   if (nullable) out.nullable = true
-  for (const key of ['enum', 'format', 'minimum', 'maximum', 'default', 'const']) if (s[key] !== undefined) out[key] = s[key]
+  for (const key of ['enum', 'format', 'minimum', 'maximum', 'default', 'const', 'minLength', 'maxLength', 'pattern', 'maxItems']) {
+    if (s[key] !== undefined) out[key] = s[key]
+  }
+  // zod writes a literal as a one-value enum; openapi.yaml as `const`. They mean the same.
+  if (Array.isArray(out.enum) && out.enum.length === 1 && out.const === undefined) {
+    out.const = out.enum[0]
+    delete out.enum
+  }
+  if (s.not !== undefined) out.not = shape(doc, s.not)
   if (s.properties) {
     out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, shape(doc, v)]))
     out.required = [...(s.required ?? [])].sort()
   }
-  if (s.items) out.items = shape(doc, s.items)
+  if (s.items && !union) out.items = shape(doc, s.items)
   if (s.additionalProperties !== undefined) {
     out.additionalProperties = s.additionalProperties === false ? false : shape(doc, s.additionalProperties)
   }
@@ -68,7 +78,7 @@ function operation(doc: Json, path: string, method: string) {
     security: op.security ?? doc.security ?? [],
     parameters: (op.parameters ?? [])
       .map((p: Json) => deref(doc, p))
-      .map((p: Json) => ({ name: p.name, in: p.in, required: p.required ?? false, schema: shape(doc, p.schema) }))
+      .map((p: Json) => ({ name: p.name, in: p.in, required: p.required ?? false, explode: p.explode ?? (p.style ?? 'form') === 'form', schema: shape(doc, p.schema) }))
       .sort((a: Json, b: Json) => `${a.in}:${a.name}`.localeCompare(`${b.in}:${b.name}`)),
     requestBody: op.requestBody && { required: deref(doc, op.requestBody).required ?? false, content: content(doc, op.requestBody) },
     responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, content(doc, r)])),
@@ -105,5 +115,8 @@ describe('the app implements openapi.yaml', () => {
     expect(shape({}, base)).not.toEqual(shape({}, { ...base, properties: { a: { type: 'integer' } } }))
     expect(shape({}, { type: ['string', 'null'] })).toEqual(shape({}, { anyOf: [{ type: 'string' }, { type: 'null' }] }))
     expect(shape({}, { type: 'string' })).not.toEqual(shape({}, { type: ['string', 'null'] }))
+    expect(shape({}, { type: 'string', maxLength: 512 })).not.toEqual(shape({}, { type: 'string', maxLength: 511 }))
+    expect(shape({}, { type: 'string', enum: ['a'] })).toEqual(shape({}, { type: 'string', const: 'a' }))
+    expect(shape({}, { type: 'string', not: { enum: ['a'] } })).not.toEqual(shape({}, { type: 'string' }))
   })
 })

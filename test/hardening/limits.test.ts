@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/index.ts'
 import { createLogger } from '../../src/log/index.ts'
 import { openSqliteStore, type Store } from '../../src/store/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
-import { answerOf, bearer, callbackUrl, makeApp, post, SDKAPPID, TOKEN } from '../helpers/app.ts'
+import { answerOf, API_TOKEN, bearer, callbackUrl, makeApp, post, SDKAPPID, TOKEN } from '../helpers/app.ts'
 import { startService, type RunningService } from '../helpers/service.ts'
 
 describe('the callback deadline', () => {
@@ -121,9 +121,34 @@ describe('the Node server\'s limits, over real sockets', () => {
     expect(performance.now() - started).toBeLessThan(2000)
   })
 
-  it('refuses a request head larger than MAX_HEADER_BYTES with 431', async () => {
-    const { text } = await raw((socket) => socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`))
-    expect(text).toMatch(/^HTTP\/1.1 431 /)
+  it('refuses a request head larger than MAX_HEADER_BYTES with 431 and the documented body', async () => {
+    const { text, closed } = await raw((socket) => socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`))
+    expect(text).toMatch(/^HTTP\/1.1 431 Request Header Fields Too Large\r\n/)
+    expect(text).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i)
+    const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))
+    expect(body).toEqual({ ActionStatus: 'FAIL', ErrorCode: 4018, ErrorInfo: expect.stringMatching(/headers are larger than \d+ bytes/) })
+    expect(closed).toBe(true)
+  })
+
+  it('logs a client that closes its connection mid-body as a refusal at debug level, not as an internal error', async () => {
+    const before = service.logs.length
+    await raw((socket) => {
+      socket.write(`POST ${callbackUrl()} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"CallbackCommand":`)
+      setTimeout(() => socket.destroy(), 50)
+    }, 500)
+    await service.waitForLog('"errorCode":4019')
+    const lines = service.logs.slice(before).map((line) => JSON.parse(line) as { level: string; msg: string; errorCode?: number; status?: number })
+    expect(lines.filter((l) => l.level === 'error')).toEqual([])
+    expect(lines.find((l) => l.msg === 'callback')).toMatchObject({ errorCode: 4019, status: 400 })
+    const metrics = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text()
+    expect(metrics).not.toMatch(/im_refusals_total\{reason="internal"\}/)
+    expect(metrics).toMatch(/im_refusals_total\{reason="request_malformed"\} 1/)
+  })
+
+  it('answers a request that is not HTTP with 400 and the documented body', async () => {
+    const { text } = await raw((socket) => socket.write('NOT HTTP AT ALL\r\n\r\n'))
+    expect(text).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/)
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 4019 })
   })
 
   it('closes connections beyond MAX_CONNECTIONS at once, and serves again when they go', async () => {

@@ -104,7 +104,7 @@ describe('POST /callback: Group.CallbackAfterCreateTopic', () => {
 
   it('refuses a topic field holding U+0000, which no database column can keep', async () => {
     const res = await post(t.app, callbackUrl(), { ...sampleAfterCreateTopic, Name: 'a\u0000b' })
-    await expectRefusal(res, 400, 4012, 'Name contains a NUL character')
+    await expectRefusal(res, 400, 4012, 'Name must not contain U+0000 (NUL)')
   })
 
   it('answers a re-delivery OK and keeps the first delivery', async () => {
