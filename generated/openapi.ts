@@ -210,7 +210,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when the database answers, 503 when it does not.
+         * @description Answers 200 when the database answers, and 503 when it does not. After a write failed for a
+         *     reason other than its data (a full disk, a read-only file), it answers 503 until a write
+         *     commits again: it tries one itself, so that an instance taken out of rotation comes back.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -711,6 +713,8 @@ export interface components {
              * @enum {string}
              */
             store: "sqlite" | "postgres";
+            /** @description Why the service is not ready, when it is not. */
+            reason?: string;
         };
     };
     responses: {
@@ -1269,7 +1273,7 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
-            /** @description The database does not answer; callbacks would be refused with 503. */
+            /** @description The database does not answer, or writes fail; callbacks would be refused with 503. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1278,7 +1282,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "status": "unavailable",
-                     *       "store": "postgres"
+                     *       "store": "sqlite",
+                     *       "reason": "writes are failing, database or disk is full"
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];

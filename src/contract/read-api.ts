@@ -267,5 +267,9 @@ export const Health = z.object({ status: z.enum(['ok']) }).openapi('Health')
  * ```
  */
 export const Readiness = z
-  .object({ status: z.enum(['ready', 'unavailable']), store: z.enum(['sqlite', 'postgres']) })
+  .object({
+    status: z.enum(['ready', 'unavailable']),
+    store: z.enum(['sqlite', 'postgres']),
+    reason: z.string().optional(),
+  })
   .openapi('Readiness')

@@ -82,9 +82,12 @@ export interface LoggerOptions {
 export function describeError(error: unknown): LogFields {
   if (!(error instanceof Error)) return { error: String(error) }
   const fields: LogFields = { error: `${error.name}: ${error.message}` }
-  if (error.cause !== undefined) fields.cause = describeError(error.cause).error
+  const cause = error.cause === undefined ? undefined : describeError(error.cause)
+  if (cause) fields.cause = cause.error
+  // The code of the error or of its cause (a StoreError wraps the database's SQLITE_FULL, 53100, …).
   const code = (error as { code?: unknown }).code
   if (typeof code === 'string' || typeof code === 'number') fields.code = code
+  else if (cause?.code !== undefined) fields.code = cause.code
   return fields
 }
 

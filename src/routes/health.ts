@@ -1,7 +1,7 @@
 import { headersTooLarge } from './responses.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { Health, Readiness } from '../contract/read-api.ts'
-import { withDeadline } from '../http/with-deadline.ts'
+import { DeadlineError, withDeadline } from '../http/with-deadline.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
@@ -23,13 +23,25 @@ export const readinessRoute = createRoute({
   tags: ['Operations'],
   responses: {
     200: { description: 'Ready.', content: { 'application/json': { schema: Readiness } } },
-    503: { description: 'The database does not answer.', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'The database does not answer, or writes fail.', content: { 'application/json': { schema: Readiness } } },
     ...headersTooLarge,
   },
 })
 
+/** Says why the store is not ready, in words for an operator; the database's own error is logged. */
+function readinessReason(error: unknown): string {
+  if (error instanceof DeadlineError) return 'the database did not answer within 1 s'
+  const cause = error instanceof Error ? (error.cause ?? error) : error
+  if (error instanceof Error && error.message === 'writes are failing') {
+    return /full|space|quota|SQLITE_FULL|53100/i.test(`${(cause as Error).message ?? ''} ${(cause as { code?: unknown }).code ?? ''}`)
+      ? 'writes are failing, database or disk is full'
+      : 'writes are failing'
+  }
+  return 'the database does not answer'
+}
+
 /**
- * Registers `/healthz` (the process is up) and `/readyz` (the database answers within a second).
+ * Registers `/healthz` (the process is up) and `/readyz` (the database answers within a second, and writes work).
  *
  * @example
  * ```ts
@@ -44,7 +56,7 @@ export function registerHealth(app: OpenAPIHono<any>, { store, log }: { store: S
       return c.json({ status: 'ready' as const, store: store.kind }, 200)
     } catch (error) {
       log.warn('not ready', { store: store.kind, ...describeError(error) })
-      return c.json({ status: 'unavailable' as const, store: store.kind }, 503)
+      return c.json({ status: 'unavailable' as const, store: store.kind, reason: readinessReason(error) }, 503)
     }
   })
 }

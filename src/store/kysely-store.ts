@@ -38,6 +38,16 @@ export interface KyselyStoreOptions {
  */
 const CONFLICT_BUDGET_MS = 5000
 
+/** The lease row that readiness writes, and removes in the same transaction, to see whether writes work. */
+const PROBE_LEASE = 'readiness-write-probe'
+
+/** 64 KiB that no database compresses, so that the probe writes as much as a batch of callbacks would. */
+let probe: string | undefined
+function probeText(): string {
+  probe ??= Array.from(crypto.getRandomValues(new Uint8Array(32 * 1024)), (b) => b.toString(16).padStart(2, '0')).join('')
+  return probe
+}
+
 /** A page from rows fetched with `limit + 1`: the extra row only tells that there is a next page. */
 function pageOf<R, T>(rows: R[], limit: number, position: (row: R) => number | string, map: (row: R) => T) {
   const page = rows.slice(0, limit)
@@ -59,6 +69,9 @@ function storeError(what: string, error: unknown): StoreError {
  */
 export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
+  // The error of the last write while writes fail for a reason other than their data (a full disk, a
+  // read-only file, a lost database); null once a write commits. `ping` then tries a write.
+  let writeFailure: unknown = null
   let stopWatchingOthers: (() => void) | undefined
   // Told after a commit: a listener that throws must not turn a committed write into a failed one.
   const tell = (position?: number) => {
@@ -85,10 +98,14 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
           last = await assignPositions(trx, kind)
           return value
         })
+        writeFailure = null
         if (last !== null) tell(last)
         return result
       } catch (error) {
-        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) throw error
+        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) {
+          if (!isDataError(error)) writeFailure = error
+          throw error
+        }
         observer?.conflictRetry?.()
         // Backing off to 100 ms, with jitter so that two transactions do not meet again at once.
         await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 ** attempt) * (0.5 + Math.random())))
@@ -243,6 +260,18 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     ping: () =>
       guarded('pinging the database', async () => {
         await sql`select 1`.execute(db)
+        if (writeFailure === null) return
+        // Reads can work while writes fail (a full disk): only a write shows that writes work again. This
+        // one is the size of a batch of callbacks, and leaves nothing behind.
+        try {
+          await db.transaction().execute(async (trx) => {
+            await trx.insertInto('leases').values({ name: PROBE_LEASE, holder: probeText(), expires_at_ms: 0 }).execute()
+            await trx.deleteFrom('leases').where('name', '=', PROBE_LEASE).execute()
+          })
+          writeFailure = null
+        } catch (error) {
+          throw new StoreError('writes are failing', { cause: error })
+        }
       }),
 
     async close() {

@@ -10,11 +10,12 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely'
  * new SqliteDialect({ database: withStatementCache(new Libsql(path)) })
  * ```
  */
-export function withStatementCache(db: SqliteDatabase, max = 512): SqliteDatabase {
+export function withStatementCache(db: SqliteDatabase & { readonly inTransaction?: boolean }, max = 512): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>()
   return {
     close: () => db.close(),
     prepare(sql) {
+      if (sql === 'rollback') return rollbackIfOpen(db, db.prepare(sql))
       let statement = cache.get(sql)
       if (statement) {
         // Re-insert to mark it most recently used.
@@ -26,5 +27,19 @@ export function withStatementCache(db: SqliteDatabase, max = 512): SqliteDatabas
       cache.set(sql, statement)
       return statement
     },
+  }
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (`SQLITE_FULL`, `SQLITE_IOERR`): Kysely's
+ * `rollback` then fails with "cannot rollback - no transaction is active", and that error would
+ * replace the one that says what went wrong. The rollback is skipped when nothing is left to roll back.
+ */
+function rollbackIfOpen(db: { readonly inTransaction?: boolean }, statement: SqliteStatement): SqliteStatement {
+  return {
+    reader: false,
+    all: (parameters) => statement.all(parameters),
+    iterate: (parameters) => statement.iterate(parameters),
+    run: (parameters) => (db.inTransaction === false ? { changes: 0, lastInsertRowid: 0 } : statement.run(parameters)),
   }
 }

@@ -173,7 +173,10 @@ export interface Store {
    * other replica; returns a function that stops telling.
    */
   watchChanges(listener: ChangeListener): () => void
-  /** Resolves when the database answers a trivial query. */
+  /**
+   * Resolves when the database answers a trivial query and, after a write failed for a reason other
+   * than its data (a full disk, a read-only file), when a write commits again.
+   */
   ping(): Promise<void>
   /** Waits for pending writes, then closes the connections. */
   close(): Promise<void>
