@@ -685,8 +685,14 @@ export interface components {
             Query: {
                 [key: string]: string;
             };
-            /** @description The raw body as received, decoded as UTF-8. */
-            Body: string;
+            /**
+             * @description The raw body as received, decoded as UTF-8. Null when it was not kept: with `EVENT_BODIES=handled`
+             *     (the default), the log keeps bodies only for the commands this service acts on, and for every
+             *     rejected callback; other commands (messages, for one) keep their metadata only.
+             */
+            Body: string | null;
+            /** @description The size of the body as received, in bytes, whether or not it was kept. */
+            BodyBytes: number;
             Outcome: components["schemas"]["EventOutcome"];
             /** @description Why it was rejected or ignored, or what reconciliation changed; otherwise null. */
             Reason: string | null;

@@ -153,6 +153,7 @@ export function createApp({
     maxJsonArrayLength: DEFAULTS.maxJsonArrayLength,
     apiToken: undefined,
     changesHeartbeatMs: DEFAULTS.changesHeartbeatMs,
+    eventBodies: 'handled',
     ...given,
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })

@@ -7,6 +7,7 @@ import { createImRestClient, createReconciler, type Reconciler } from './reconci
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './app.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
+import { createEventPruner, type EventPruner } from './retention/index.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
@@ -18,6 +19,8 @@ export interface Booted {
   reconciler: Reconciler | undefined
   /** What wakes the change streams; the entries close it first when they stop, which ends the streams. */
   changeFeed: ChangeFeed
+  /** Event log retention; undefined when EVENT_RETENTION_DAYS is 0 (events are kept for ever). */
+  pruner: EventPruner | undefined
 }
 
 /**
@@ -46,6 +49,16 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
       intervalMs: config.reconcile.intervalMs,
       client: createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId }),
     })
+  const pruner =
+    config.eventRetentionDays > 0
+      ? createEventPruner({
+          store,
+          log,
+          retentionDays: config.eventRetentionDays,
+          pruneRejected: config.pruneRejected,
+          onPruned: (count) => metrics.eventsPruned(count),
+        })
+      : undefined
   const changeFeed = createChangeFeed({ store, pollMs: config.changesPollMs, log })
   const app = createApp({
     config,
@@ -55,7 +68,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     changeFeed,
     onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)),
   })
-  return { app, config, store, log, reconciler, changeFeed }
+  return { app, config, store, log, reconciler, changeFeed, pruner }
 }
 
 /**
@@ -99,6 +112,11 @@ export function logStartup({ config, store, log }: Pick<Booted, 'config' | 'stor
     previousTokenAccepted: config.callbackTokens.length > 1,
     readApi: config.apiToken !== undefined,
     reconcile: config.reconcile === undefined ? 'off' : { apiBase: config.reconcile.apiBase, everySeconds: config.reconcile.intervalMs / 1000 },
+    events: {
+      retentionDays: config.eventRetentionDays === 0 ? 'for ever' : config.eventRetentionDays,
+      rejected: config.pruneRejected ? 'pruned' : 'kept',
+      bodies: config.eventBodies,
+    },
   })
   if (config.callbackTokens.length === 0) {
     log.warn('IM_CALLBACK_TOKEN is not set: callbacks are checked by SdkAppid only, so anyone who knows it can post them')

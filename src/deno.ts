@@ -8,7 +8,7 @@ import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, config, store, log, reconciler, changeFeed } = booted
+  const { app, config, store, log, reconciler, changeFeed, pruner } = booted
   const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     if (!(await inFlight.idle(10_000))) log.warn('stopping with requests still in flight', { inFlight: inFlight.count })
     await server.shutdown()
     await reconciler?.stop()
+    await pruner?.stop()
     await store.close()
     log.info('stopped', { signal })
     log.flush()
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   Deno.addSignalListener('SIGINT', () => void stop('SIGINT'))
   logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port, { terminal: Deno.stdout.isTerminal() })
   reconciler?.start()
+  pruner?.start()
 }
 
 main().catch((error: unknown) => {

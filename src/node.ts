@@ -13,7 +13,7 @@ import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, config, store, log, reconciler, changeFeed } = booted
+  const { app, config, store, log, reconciler, changeFeed, pruner } = booted
   const server = await new Promise<ServerType>((resolve, reject) => {
     const listening: ServerType = serve(
       {
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     force.unref()
     server.close(async () => {
       await reconciler?.stop()
+      await pruner?.stop()
       await store.close()
       log.info('stopped', { signal })
       log.flush()
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   const { port } = server.address() as import('node:net').AddressInfo
   logStartup(booted, `node ${process.versions.node}`, port, { terminal: process.stdout.isTTY === true })
   reconciler?.start()
+  pruner?.start()
 }
 
 main().catch((error: unknown) => {

@@ -29,6 +29,7 @@ export const DEFAULTS = {
   imApiTimeoutMs: 5000,
   changesHeartbeatMs: 15_000,
   changesPollMs: 1000,
+  eventRetentionDays: 30,
 } as const
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -56,6 +57,20 @@ const optionalSecret = (name: string) =>
         return z.NEVER
       }
       return raw
+    })
+
+/** A setting that takes one of a few words. */
+const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T, fallback: T[number]) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return fallback
+      if (!(values as readonly string[]).includes(raw)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw.slice(0, 100))}` })
+        return z.NEVER
+      }
+      return raw as T[number]
     })
 
 const Environment = z.object({
@@ -118,6 +133,9 @@ const Environment = z.object({
   IM_API_TIMEOUT_MS: integer('IM_API_TIMEOUT_MS', 100, 60_000, DEFAULTS.imApiTimeoutMs),
   CHANGES_HEARTBEAT_MS: integer('CHANGES_HEARTBEAT_MS', 100, 300_000, DEFAULTS.changesHeartbeatMs),
   CHANGES_POLL_MS: integer('CHANGES_POLL_MS', 10, 60_000, DEFAULTS.changesPollMs),
+  EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
+  EVENT_RETENTION_REJECTED: oneOf('EVENT_RETENTION_REJECTED', ['keep', 'prune'], 'keep'),
+  EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], 'handled'),
 })
 
 /**
@@ -182,6 +200,18 @@ export interface Config {
   changesHeartbeatMs: number
   /** How often open change streams check the database for changes nobody announced. */
   changesPollMs: number
+  /**
+   * Events older than this many days are deleted from the event log (0: kept for ever), except
+   * rejected events that `replay` has not resolved, unless `pruneRejected`.
+   */
+  eventRetentionDays: number
+  /** Whether pruning also deletes old rejected events that were never replayed (EVENT_RETENTION_REJECTED=prune). */
+  pruneRejected: boolean
+  /**
+   * `handled`: the event log keeps the raw body of the commands this service acts on and of every
+   * rejected callback, and only the metadata (command, query, size, outcome) of the others. `all`: every body.
+   */
+  eventBodies: 'handled' | 'all'
 }
 
 /**
@@ -246,6 +276,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : { apiBase: e.IM_API_BASE, identifier: e.IM_ADMIN_IDENTIFIER, secretKey: e.IM_SECRET_KEY, intervalMs: e.RECONCILE_INTERVAL * 1000, timeoutMs: e.IM_API_TIMEOUT_MS },
     changesHeartbeatMs: e.CHANGES_HEARTBEAT_MS,
     changesPollMs: e.CHANGES_POLL_MS,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    pruneRejected: e.EVENT_RETENTION_REJECTED === 'prune',
+    eventBodies: e.EVENT_BODIES,
   }
 }
 

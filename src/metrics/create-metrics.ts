@@ -10,6 +10,8 @@ export interface Metrics {
   commitFailure(): void
   /** One store transaction run again after it lost a deadlock or a serialization conflict. */
   conflictRetry(): void
+  /** Events deleted by event log retention. */
+  eventsPruned(count: number): void
   /** The Prometheus text exposition (version 0.0.4). */
   render(): string
 }
@@ -72,6 +74,7 @@ export function createMetrics(): Metrics {
   const commitSeconds = new Histogram(LATENCY_BUCKETS)
   let commitFailures = 0
   let conflictRetries = 0
+  let eventsPruned = 0
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 
   return {
@@ -91,6 +94,7 @@ export function createMetrics(): Metrics {
     },
     commitFailure: () => void commitFailures++,
     conflictRetry: () => void conflictRetries++,
+    eventsPruned: (count) => void (eventsPruned += count),
     render() {
       return [
         ...counterLines('im_callbacks_total', 'Callbacks answered, by CallbackCommand and outcome.', callbacks, (key) => {
@@ -107,6 +111,9 @@ export function createMetrics(): Metrics {
         '# HELP im_store_conflict_retries_total Store transactions run again after a deadlock or a serialization conflict.',
         '# TYPE im_store_conflict_retries_total counter',
         `im_store_conflict_retries_total ${conflictRetries}`,
+        '# HELP im_events_pruned_total Events deleted from the event log by retention (EVENT_RETENTION_DAYS).',
+        '# TYPE im_events_pruned_total counter',
+        `im_events_pruned_total ${eventsPruned}`,
         '',
       ].join('\n')
     },

@@ -2,7 +2,7 @@ import { headersTooLarge } from './responses.ts'
 import type { AppEnv } from '../app.ts'
 import type { Config } from '../config/index.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import { interpretCallback } from '../callbacks/index.ts'
+import { handlers, interpretCallback } from '../callbacks/index.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 import { CallbackBody } from '../contract/callback-bodies.ts'
 import { CallbackQuery } from '../contract/callback-query.ts'
@@ -73,6 +73,7 @@ export type CallbackConfig = Pick<
   | 'bodyTimeoutMs'
   | 'maxJsonDepth'
   | 'maxJsonArrayLength'
+  | 'eventBodies'
 >
 
 /** What the callback route needs. */
@@ -159,7 +160,9 @@ export function registerCallbackRoute(app: OpenAPIHono<AppEnv>, deps: CallbackRo
       { sdkAppId: config.sdkAppId, tokens: config.callbackTokens, windowSeconds: config.requestTimeWindowSeconds, nowMs: receivedAt },
     )
     const { effect, refusal } = interpretCallback(command, query, raw, limits)
-    const callback: ReceivedCallback = { receivedAt, command, query, body: raw }
+    // The body of a command this service does not act on (a message, say) is kept only when asked for.
+    const keepBody = config.eventBodies === 'all' || handlers.has(command) || effect.kind === 'reject'
+    const callback: ReceivedCallback = { receivedAt, command, query, body: raw, keepBody }
     // The deadline covers the whole callback, from its arrival: IM gives up at 2 s.
     const left = Math.max(1, config.callbackDeadlineMs - (performance.now() - started))
     const outcome: EventOutcome = await withDeadline(store.record(callback, effect), left)

@@ -2,7 +2,7 @@
  * Durable storage of callbacks: SQLite (embedded default) and PostgreSQL behind one {@link Store}.
  * @module
  */
-export type { ChangeListener, ChangePage, Effect, MirrorChange, NewTopic, Page, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver, TopicProfile } from './types.ts'
+export type { ChangeListener, ChangePage, Effect, MirrorChange, NewTopic, Page, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver, TopicProfile, PruneEventsOptions, PruneEventsStep } from './types.ts'
 export { StoreError } from './store-error.ts'
 export { DatabaseUrlError, DEFAULT_SQLITE_PATH, describeDatabaseUrl } from './database-url.ts'
 export { openStore } from './open-store.ts'

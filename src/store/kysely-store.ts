@@ -257,6 +257,24 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
         await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute()
       }),
 
+    pruneEvents: ({ before, after, limit, includeRejected }) =>
+      guarded('pruning events', async () => {
+        // Reads by position, the primary key, rather than by age, which has no index (one would cost
+        // every callback's insert): events are numbered in the order they arrive, near enough.
+        const rows = await db
+          .selectFrom('callback_events')
+          .select(['id', 'received_at', 'outcome'])
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+        const old = rows.filter((row) => new Date(row.received_at).getTime() < before)
+        const doomed = old.filter((row) => includeRejected || row.outcome !== 'rejected').map((row) => row.id)
+        if (doomed.length > 0) await db.deleteFrom('callback_events').where('id', 'in', doomed).execute()
+        const last = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : after
+        return { deleted: doomed.length, last, more: rows.length === limit && old.length > 0 }
+      }),
+
     ping: () =>
       guarded('pinging the database', async () => {
         await sql`select 1`.execute(db)

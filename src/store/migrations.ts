@@ -142,6 +142,13 @@ function migrations(kind: StoreKind): Record<string, Migration> {
         await sql`insert into change_counter (id, last) select 1, coalesce(max(seq), 0) from topics`.execute(db)
       },
     },
+    // Event log retention and privacy: an event may keep its metadata without its body (EVENT_BODIES),
+    // and then says how large the body was.
+    '0004_event_body_size': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('callback_events').addColumn('body_size', 'integer').execute()
+      },
+    },
   }
 }
 

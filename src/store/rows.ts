@@ -36,6 +36,13 @@ export function topicFromRow(row: Selectable<TopicsTable>): Topic {
   }
 }
 
+/** The body of an event, or null when it was not kept (it is shorter than the size recorded). */
+function eventBody(row: Selectable<CallbackEventsTable>): { Body: string | null; BodyBytes: number } {
+  const bytes = toBytes(row.body)
+  const size = row.body_size === null ? bytes.byteLength : Number(row.body_size)
+  return { Body: bytes.byteLength === size ? utf8.decode(bytes) : null, BodyBytes: size }
+}
+
 /** A `callback_events` row as the read API shows it. */
 export function eventFromRow(row: Selectable<CallbackEventsTable>): CallbackEvent {
   return {
@@ -43,7 +50,7 @@ export function eventFromRow(row: Selectable<CallbackEventsTable>): CallbackEven
     ReceivedAt: toIso(row.received_at),
     CallbackCommand: row.command,
     Query: JSON.parse(row.query),
-    Body: utf8.decode(toBytes(row.body)),
+    ...eventBody(row),
     Outcome: row.outcome,
     Reason: row.reason,
     Source: row.source,

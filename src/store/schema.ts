@@ -80,6 +80,11 @@ export interface CallbackEventsTable {
   query: string
   /** The raw body, byte for byte (read back as an ArrayBuffer from libsql, a Buffer from pg). */
   body: Uint8Array | ArrayBuffer
+  /**
+   * The size of the body as received; `body` is empty when it was not kept (EVENT_BODIES). Null on
+   * events logged before this column existed, which all kept their body.
+   */
+  body_size: number | string | null
   outcome: 'stored' | 'duplicate' | 'ignored' | 'rejected'
   reason: string | null
   replayed_at: string | Date | null

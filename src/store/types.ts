@@ -85,6 +85,32 @@ export interface ReceivedCallback {
   query: Record<string, string>
   /** The raw body, exactly as received. */
   body: Uint8Array
+  /**
+   * Whether the event log keeps `body`; when false it keeps the body's size only (EVENT_BODIES=handled
+   * for a command this service does not act on). Kept unless said otherwise.
+   */
+  keepBody?: boolean
+}
+
+/** Options of {@link Store.pruneEvents}. */
+export interface PruneEventsOptions {
+  /** Events received before this time (ms since the epoch) are deleted. */
+  before: number
+  /** The event position to go on from (0 at first). */
+  after: number
+  /** How many events one step reads. */
+  limit: number
+  /** Whether rejected events (that `replay` has not resolved) are deleted too. */
+  includeRejected: boolean
+}
+
+/** What one step of {@link Store.pruneEvents} did. */
+export interface PruneEventsStep {
+  deleted: number
+  /** The position of the last event read: the `after` of the next step. */
+  last: number
+  /** Whether a next step may find more to delete. */
+  more: boolean
 }
 
 /** A page of rows and the position after its last row, or null on the last page. */
@@ -178,6 +204,13 @@ export interface Store {
    * than its data (a full disk, a read-only file), when a write commits again.
    */
   ping(): Promise<void>
+  /**
+   * One step of event log retention: reads the `limit` events after position `after`, and deletes
+   * those received before `before` (ms since the epoch), except rejected ones unless
+   * `includeRejected`. A step is one short transaction, so callbacks wait for it a few milliseconds
+   * at most; call it again from `last` while `more`.
+   */
+  pruneEvents(options: PruneEventsOptions): Promise<PruneEventsStep>
   /** Waits for pending writes, then closes the connections. */
   close(): Promise<void>
 }

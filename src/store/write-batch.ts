@@ -15,6 +15,9 @@ export interface Write {
 export const noNul = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text)
 export const iso = (ms: number) => new Date(ms).toISOString()
 
+/** What an event that does not keep its body stores in its place. */
+const NO_BODY = new Uint8Array(0)
+
 type Result = { outcome: EventOutcome; reason: string | null }
 const stored: Result = { outcome: 'stored', reason: null }
 const duplicate: Result = { outcome: 'duplicate', reason: null }
@@ -204,7 +207,8 @@ export async function writeBatch(trx: Transaction<Database>, writes: readonly Wr
         // (a longer one is refused, and logged, as a rejected callback).
         command: noNul(callback.command).slice(0, MAX_COMMAND_LENGTH),
         query: JSON.stringify(callback.query),
-        body: callback.body,
+        body: callback.keepBody === false ? NO_BODY : callback.body,
+        body_size: callback.body.byteLength,
         outcome: results[i]!.outcome,
         reason: results[i]!.reason === null ? null : noNul(results[i]!.reason!),
       })),

@@ -44,7 +44,7 @@ async function readiness(url: string) {
 }
 
 /** A callback with a large body, so that the write-ahead log must grow to hold it. */
-const bulky = (n: string) => topicBody(n, { Introduction: 'i'.repeat(3000), Notification: 'n'.repeat(3000) })
+const bulky = (n: string) => topicBody(n, { UserDefinedDataList: ['a', 'b', 'c'].map((Key) => ({ Key, Value: Key.repeat(2000) })) })
 
 describe.skipIf(!mounted).each(['node', 'deno'] as const)('a full disk under the SQLite database (%s)', (runtime) => {
   let service: RunningService

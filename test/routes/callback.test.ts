@@ -69,7 +69,7 @@ describe('POST /callback: Group.CallbackAfterCreateTopic', () => {
     expect(res.status).toBe(200)
     expect((await storedTopic())?.Name).toBe('MyFirstTopic')
     const events = await t.store.listEvents({ limit: 10, after: 0 })
-    expect(JSON.parse(events.items[0]!.Body)).toEqual(body)
+    expect(JSON.parse(events.items[0]!.Body!)).toEqual(body)
   })
 
   it('stores a topic without UserDefinedDataList with the list as null', async () => {
@@ -331,6 +331,34 @@ describe('POST /callback: other commands', () => {
     expect(await answerOf(await post(t.app, callbackUrl({ command: body.CallbackCommand }), body))).toEqual({ status: 200, body: sampleAnswer })
     const [event] = (await t.store.listEvents({ limit: 10, after: 0 })).items
     expect(event).toMatchObject({ CallbackCommand: 'Group.CallbackAfterCreateGroup', Outcome: 'ignored', Reason: null })
+  })
+
+  it('keeps only the metadata of a command it does not act on (EVENT_BODIES=handled, the default), and every body with EVENT_BODIES=all', async () => {
+    const message = { CallbackCommand: 'Group.CallbackAfterSendMsg', GroupId: '@TGS#1', MsgBody: [{ MsgType: 'TIMTextElem', MsgContent: { Text: 'private words' } }] }
+    const bytes = new TextEncoder().encode(JSON.stringify(message)).byteLength
+    const topic = { ...sampleAfterCreateTopic, TopicId: '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_kept' }
+    // A command it does not act on, refused (its body names another command): the body is kept for inspection.
+    const mismatched = { ...message, CallbackCommand: 'Group.CallbackAfterSendMsgX' }
+    for (const [env, kept] of [[{}, false], [{ EVENT_BODIES: 'all' }, true]] as const) {
+      const app = await makeApp(env)
+      expect((await post(app.app, callbackUrl({ command: message.CallbackCommand }), message)).status).toBe(200)
+      expect((await post(app.app, callbackUrl(), topic)).status).toBe(200)
+      expect((await post(app.app, callbackUrl({ command: message.CallbackCommand }), mismatched)).status).toBe(400)
+      const { items } = await app.store.listEvents({ limit: 10, after: 0 })
+      expect(items.map((e) => [e.CallbackCommand, e.Outcome, e.Body === null ? null : JSON.parse(e.Body), e.BodyBytes])).toEqual([
+        ['Group.CallbackAfterSendMsg', 'ignored', kept ? message : null, bytes],
+        ['Group.CallbackAfterCreateTopic', 'stored', topic, expect.any(Number)],
+        ['Group.CallbackAfterSendMsg', 'rejected', mismatched, bytes + 1],
+      ])
+      expect(items[0]!.Query).toMatchObject({ CallbackCommand: 'Group.CallbackAfterSendMsg', ClientIP: '127.0.0.1' })
+      await app.store.close()
+    }
+  })
+
+  it('refuses an EVENT_BODIES or EVENT_RETENTION_* value it does not know, naming the variable', async () => {
+    await expect(makeApp({ EVENT_BODIES: 'some' })).rejects.toThrow('EVENT_BODIES must be one of handled, all, got "some"')
+    await expect(makeApp({ EVENT_RETENTION_DAYS: '-1' })).rejects.toThrow('EVENT_RETENTION_DAYS must be an integer from 0 to 36500, got "-1"')
+    await expect(makeApp({ EVENT_RETENTION_REJECTED: 'yes' })).rejects.toThrow('EVENT_RETENTION_REJECTED must be one of keep, prune, got "yes"')
   })
 
   it('answers OK/0 to a "before" command whatever its body holds, so users are never blocked', async () => {

@@ -71,9 +71,9 @@ describe('a crash under load (SIGKILL)', () => {
 })
 
 describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is reachable)', () => {
-  it('lives through its connections being cut while in use, and loses no acknowledged topic', async () => {
+  it.each(['node', 'deno'] as const)('lives through its connections being cut while in use, and loses no acknowledged topic (%s)', async (runtime) => {
     const db = await createThrowawayDatabase()
-    const service = await startService({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'info' } })
+    const service = await startService({ runtime, env: { DATABASE_URL: db.url, LOG_LEVEL: 'info' } })
     const admin = new pg.Client({ connectionString: SERVER_URL })
     await admin.connect()
     try {
@@ -107,9 +107,9 @@ describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is 
     }
   })
 
-  it('answers 503 and not ready while the database is down, and recovers by itself', async () => {
+  it.each(['node', 'deno'] as const)('answers 503 and not ready while the database is down, and recovers by itself (%s)', async (runtime) => {
     const db = await createThrowawayDatabase()
-    const service = await startService({ env: { DATABASE_URL: db.url } })
+    const service = await startService({ runtime, env: { DATABASE_URL: db.url } })
     try {
       expect((await sendSigned(service.url, topicBody('before'))).status).toBe(200)
       expect((await fetch(`${service.url}/readyz`)).status).toBe(200)
@@ -121,7 +121,7 @@ describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is 
       expect(during.answer.ErrorInfo).toBe('The database is unavailable; nothing was stored. IM may retry.')
       const ready = await fetch(`${service.url}/readyz`)
       expect(ready.status).toBe(503)
-      expect(await ready.json()).toEqual({ status: 'unavailable', store: 'postgres' })
+      expect(await ready.json()).toEqual({ status: 'unavailable', store: 'postgres', reason: 'the database does not answer' })
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
 
       await db.start()

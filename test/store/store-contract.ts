@@ -228,6 +228,52 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect(items.map((e) => e.EventId)).toEqual([...items.map((e) => e.EventId)].sort((a, b) => a - b))
     })
 
+    it('keeps the metadata and the size of a callback whose body it is told not to keep', async () => {
+      await store.record({ ...received('C2C.CallbackAfterSendMsg', '{"MsgBody":"private words"}'), keepBody: false }, { kind: 'ignore' })
+      await store.record({ ...received('Group.CallbackAfterCreateTopic', '{"a":1}'), keepBody: true }, create(1))
+      await store.record(received('Group.CallbackAfterCreateTopic', ''), { kind: 'reject', reason: 'The body is empty' })
+      const { items } = await store.listEvents({ limit: 10, after: 0 })
+      expect(items.map((e) => [e.CallbackCommand, e.Outcome, e.Body, e.BodyBytes])).toEqual([
+        ['C2C.CallbackAfterSendMsg', 'ignored', null, 27],
+        ['Group.CallbackAfterCreateTopic', 'stored', '{"a":1}', 7],
+        // An empty body that was kept is "", not null.
+        ['Group.CallbackAfterCreateTopic', 'rejected', '', 0],
+      ])
+      expect(items[0]!.Query).toMatchObject({ CallbackCommand: 'C2C.CallbackAfterSendMsg', ClientIP: '10.0.0.1' })
+    })
+
+    it('prunes events older than the cutoff in steps, keeping unresolved rejected ones unless told', async () => {
+      // Ten events a second apart (T0+1 s … T0+10 s): 2 and 5 rejected, 5 then resolved by replay.
+      for (let n = 1; n <= 10; n++) {
+        await store.record(received(), n === 2 || n === 5 ? { kind: 'reject', reason: 'an old bug' } : create(n))
+      }
+      const rejected = await store.listRejected(0, 10)
+      expect(await store.replay(rejected[1]!.id, create(5), T0)).toBe('stored')
+      const ids = async () => (await store.listEvents({ limit: 100, after: 0 })).items.map((e) => e.EventId - rejected[0]!.id + 2)
+
+      // Before T0+7.5 s: events 1-7 are old. Steps of 3 read 1-3, 4-6, 7-9 (full, with an old one, so
+      // one more step), then 10, where nothing is old.
+      const before = T0 + 7_500
+      const steps = []
+      for (let after = 0, more = true; more; ) {
+        const step = await store.pruneEvents({ before, after, limit: 3, includeRejected: false })
+        steps.push(step.deleted)
+        ;({ last: after, more } = step)
+      }
+      expect(steps).toEqual([2, 3, 1, 0])
+      expect(await ids()).toEqual([2, 8, 9, 10])
+      // The topics themselves are not touched.
+      expect((await store.listTopics({ limit: 100, after: 0 })).items).toHaveLength(9)
+
+      // Told to, it prunes the rejected one too; a cutoff before everything deletes nothing.
+      expect(await store.pruneEvents({ before: T0, after: 0, limit: 100, includeRejected: true })).toMatchObject({ deleted: 0, more: false })
+      expect(await store.pruneEvents({ before, after: 0, limit: 100, includeRejected: true })).toMatchObject({ deleted: 1 })
+      expect(await ids()).toEqual([8, 9, 10])
+      // New callbacks go on being logged after pruning.
+      await store.record(received(), create(11))
+      expect(await ids()).toEqual([8, 9, 10, 11])
+    })
+
     it('keeps a raw body byte for byte, even bytes that are not UTF-8', async () => {
       const raw = new Uint8Array([0xff, 0x00, 0xfe, 0x7b])
       await store.record(received('X', raw), { kind: 'reject', reason: 'The body is not valid UTF-8' })
