@@ -29,6 +29,20 @@ function ownerOnly(path: string, onWarning: ((message: string) => void) | undefi
 }
 
 /**
+ * Warns when the database's folder lets others in. The files themselves are owner-only, but others
+ * could see their names, and replace them if they can write there. The folder is not changed: it may
+ * hold more than this service's files (the service creates its own folders 0700).
+ */
+function openFolderWarning(folder: string, onWarning: ((message: string) => void) | undefined): void {
+  try {
+    const mode = statSync(folder).mode & 0o777
+    if ((mode & 0o077) !== 0) {
+      onWarning?.(`${folder} is open to others (mode ${mode.toString(8)}): the database files are owner-only, but others can see them${(mode & 0o022) !== 0 ? ' and may replace them' : ''}; make the folder 0700`)
+    }
+  } catch {}
+}
+
+/**
  * Opens (creating it if needed) the embedded SQLite database at `path` through libsql, which loads on
  * Node and on Deno, and brings its schema up to date. `':memory:'` opens a private in-memory database.
  * A new file is created readable by its owner only; the journal is a WAL with `synchronous = FULL`, so
@@ -46,6 +60,7 @@ export async function openSqliteStore(path: string, { onMigrated, observer, onWa
     // -wal and -shm files the same mode as the database.
     closeSync(openSync(path, 'a', 0o600))
     ownerOnly(path, onWarning)
+    openFolderWarning(dirname(path), onWarning)
   }
   const database = new Libsql(path)
   database.pragma('journal_mode = WAL')

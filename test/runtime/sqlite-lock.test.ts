@@ -12,11 +12,9 @@ import { ROOT, sendSigned, startService, type RunningService } from '../helpers/
 // with an asynchronous pause. The deadline answers IM in time and /healthz stays fast.
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-lock-'))
-const file = join(scratch, 'locked.db')
-let service: RunningService
 
 /** Holds the write lock of `file` from another process for `ms`; resolves once it holds it. */
-function holdWriteLock(ms: number): Promise<{ released: Promise<void> }> {
+function holdWriteLock(file: string, ms: number): Promise<{ released: Promise<void> }> {
   const script = `
     const Database = require('libsql')
     const db = new Database(${JSON.stringify(file)})
@@ -36,26 +34,31 @@ function holdWriteLock(ms: number): Promise<{ released: Promise<void> }> {
   })
 }
 
-describe('a SQLite file locked by another process', () => {
+describe.each(['node', 'deno'] as const)('a SQLite file locked by another process (%s)', (runtime) => {
+  const file = join(scratch, `${runtime}.db`)
+  let service: RunningService
   beforeAll(async () => {
     // A database file made world-readable by hand or by an older version: the service makes it owner-only.
     closeSync(openSync(file, 'w'))
     chmodSync(file, 0o644)
-    service = await startService({ env: { DATABASE_URL: `file:${file}` } })
+    // And its folder open to others: the service leaves the folder alone (it may hold more) but says so.
+    chmodSync(scratch, 0o755)
+    service = await startService({ runtime, env: { DATABASE_URL: `file:${file}` } })
   })
   afterAll(async () => {
     await service?.stop()
-    rmSync(scratch, { recursive: true, force: true })
   })
 
-  it('made the existing world-readable database file owner-only at startup', () => {
+  it('made the existing world-readable database file owner-only at startup, and warned of the open folder', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
     for (const side of ['-wal', '-shm']) expect(statSync(`${file}${side}`).mode & 0o077).toBe(0)
+    const warning = service.logs.find((line) => line.includes('"level":"warn"') && line.includes('is open to others'))
+    expect(warning).toContain(`${scratch} is open to others (mode 755): the database files are owner-only, but others can see them; make the folder 0700`)
   })
 
   it('answers /healthz at once and the callback with the deadline answer within 2 s while the lock is held', async () => {
     expect((await sendSigned(service.url, topicBody('before'))).status).toBe(200)
-    const { released } = await holdWriteLock(3000)
+    const { released } = await holdWriteLock(file, 3000)
     const started = performance.now()
     const callback = sendSigned(service.url, topicBody('during')).then((answer) => ({ ...answer, ms: performance.now() - started }))
     // While the callback waits for the lock, the event loop is free.
@@ -76,3 +79,5 @@ describe('a SQLite file locked by another process', () => {
     expect((await sendSigned(service.url, topicBody('after'))).status).toBe(200)
   })
 })
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
