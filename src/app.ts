@@ -1,19 +1,18 @@
-import { randomUUID } from 'node:crypto'
 import { OpenAPIHono, type Hook } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { DEFAULTS, type Config } from './config/index.ts'
 import { Refusal } from './contract/refusal.ts'
 import { answerRefusal } from './http/answers.ts'
-import { DeadlineError } from './http/with-deadline.ts'
-import { createLogger, describeError, type Logger } from './log/index.ts'
+import { createCallbackCore, createRequestIds, refusalFor, type CallbackCore } from './http/callback-core.ts'
+import { createLogger, type Logger } from './log/index.ts'
 import { createMetrics, type Metrics } from './metrics/index.ts'
-import { registerCallbackRoute, type CallbackConfig, type CallbackRouteDeps } from './routes/callback.ts'
+import { registerCallbackRoute, type CallbackConfig, type CallbackCoreDeps } from './routes/callback.ts'
 import { registerDocs } from './routes/docs.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerReadApi } from './routes/read-api.ts'
 import { registerChanges } from './routes/changes.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
-import { StoreError, type Store } from './store/index.ts'
+import type { Store } from './store/index.ts'
 
 /**
  * The variables every request carries; the callback route fills in what the log line reports.
@@ -24,7 +23,7 @@ import { StoreError, type Store } from './store/index.ts'
  * ```
  */
 export type AppEnv = {
-  Variables: { requestId: string; command?: string; outcome?: string; refusal?: Refusal }
+  Variables: { requestId: string; refusal?: Refusal }
 }
 
 /**
@@ -59,9 +58,9 @@ export interface AppDeps {
    * not run it again. If it throws, IM gets a 500 (the topic stays stored), and a retry by IM is a
    * duplicate that does not run it again: make it idempotent, or let it only enqueue work.
    */
-  onTopicCreated?: CallbackRouteDeps['onTopicCreated']
+  onTopicCreated?: CallbackCoreDeps['onTopicCreated']
   /** Told the group of each committed `Group.CallbackAfterTopicInfoChanged` (the service reconciles it). */
-  onTopicInfoChanged?: CallbackRouteDeps['onTopicInfoChanged']
+  onTopicInfoChanged?: CallbackCoreDeps['onTopicInfoChanged']
   /**
    * What wakes `GET /changes/stream`; by default one made from `store`. Pass your own to end the
    * open streams with `changeFeed.close()` when you stop (the service's entries do).
@@ -130,7 +129,22 @@ function checkSecrets(config: AppDeps['config']): void {
  * const res = await app.request('/healthz')
  * ```
  */
-export function createApp({
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  return assembleApp(deps).app
+}
+
+/**
+ * The app, and the callback path it answers `POST /callback` with. The Node and Deno entries answer
+ * `POST /callback` with that same path directly, without Hono's routing and context (it is the
+ * service's hot path), and everything else with the app.
+ *
+ * @example
+ * ```ts
+ * const { app, callbacks } = assembleApp({ config, store })
+ * const reply = await callbacks.handle({ url: '/callback?…', readBody: async () => bytes })
+ * ```
+ */
+export function assembleApp({
   config: given,
   store,
   clock = Date.now,
@@ -139,7 +153,7 @@ export function createApp({
   onTopicCreated,
   onTopicInfoChanged,
   changeFeed,
-}: AppDeps): OpenAPIHono<AppEnv> {
+}: AppDeps): { app: OpenAPIHono<AppEnv>; callbacks: CallbackCore } {
   if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
   checkSecrets(given)
@@ -158,41 +172,23 @@ export function createApp({
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })
 
-  // Unique across replicas by its random prefix, and cheap: one counter per request.
-  const idPrefix = randomUUID().slice(0, 8)
-  let requests = 0
+  const requestIds = createRequestIds()
   app.use(async function requestId(c, next) {
-    c.set('requestId', `${idPrefix}-${(++requests).toString(36)}`)
+    c.set('requestId', requestIds.next())
     await next()
     const refusal = c.get('refusal')
     if (refusal) metrics.refusal(refusal.kind.toLowerCase())
   })
 
   app.onError((error, c) => {
-    const requestId = c.get('requestId')
-    const where = { requestId, method: c.req.method, path: c.req.path.slice(0, 200) }
-    if (error instanceof Refusal) {
-      log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
-      return refuse(c, error)
-    }
-    if (error instanceof StoreError) {
-      log.error('store unavailable', { ...where, ...describeError(error) })
-      return refuse(c, new Refusal('STORE_UNAVAILABLE', 'The database is unavailable; nothing was stored. IM may retry.', { cause: error }))
-    }
-    if (error instanceof DeadlineError) {
-      log.error('deadline exceeded', { ...where, deadlineMs: config.callbackDeadlineMs })
-      return refuse(
-        c,
-        new Refusal('DEADLINE_EXCEEDED', `The callback was not committed within ${config.callbackDeadlineMs} ms; it may be retried`, { cause: error }),
-      )
-    }
-    log.error('internal error', { ...where, ...describeError(error) })
-    return refuse(c, new Refusal('INTERNAL', `Internal error; see the service log for request id ${requestId}`))
+    const where = { requestId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, 200) }
+    return refuse(c, refusalFor(error, where, { log, deadlineMs: config.callbackDeadlineMs }))
   })
 
   app.notFound((c) => refuse(c, new Refusal('NOT_FOUND', `No route ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs`)))
 
-  registerCallbackRoute(app, { config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged })
+  const callbacks = createCallbackCore({ config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged, requestIds })
+  registerCallbackRoute(app, callbacks)
   registerReadApi(app, { store, apiToken: config.apiToken, metrics })
   registerChanges(app, {
     store,
@@ -203,5 +199,5 @@ export function createApp({
   })
   registerHealth(app, { store, log })
   registerDocs(app)
-  return app
+  return { app, callbacks }
 }

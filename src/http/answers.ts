@@ -1,21 +1,9 @@
 import type { Context } from 'hono'
-import { OK_ANSWER_JSON } from '../contract/answer.ts'
 import { Refusal, refusalAnswer } from '../contract/refusal.ts'
+import type { CallbackReply } from './callback-core.ts'
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
 const CLOSING_HEADERS = { ...JSON_HEADERS, connection: 'close' }
-
-/**
- * IM's success answer, `{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}`, with status 200.
- *
- * @example
- * ```ts
- * return answerOk()
- * ```
- */
-export function answerOk(): Response {
-  return new Response(OK_ANSWER_JSON, { status: 200, headers: JSON_HEADERS })
-}
 
 /**
  * The FAIL answer for a refusal, with its documented status and ErrorCode.
@@ -36,4 +24,16 @@ export function answerRefusal(refusal: Refusal): Response {
 /** The FAIL answer in a Hono context, typed for the routes that declare it. */
 export function failJson<S extends Refusal['status']>(c: Context, refusal: Refusal & { status: S }) {
   return c.json({ ActionStatus: 'FAIL' as const, ErrorCode: refusal.code, ErrorInfo: refusal.message }, refusal.status as S)
+}
+
+/**
+ * The Response for a reply of the callback path.
+ *
+ * @example
+ * ```ts
+ * return replyResponse(await core.handle({ url, readBody }))
+ * ```
+ */
+export function replyResponse(reply: CallbackReply): Response {
+  return new Response(reply.body, { status: reply.status, headers: reply.close ? CLOSING_HEADERS : JSON_HEADERS })
 }
