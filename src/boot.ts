@@ -1,4 +1,4 @@
-import { createApp } from './app.ts'
+import { assembleApp } from './app.ts'
 import { ConfigError, loadConfig, type Config } from './config/index.ts'
 import { createLogger, describeError, type Logger } from './log/index.ts'
 import { openStore, type Store } from './store/index.ts'
@@ -6,12 +6,15 @@ import { createMetrics } from './metrics/index.ts'
 import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './app.ts'
+import type { CallbackCore } from './http/callback-core.ts'
 import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
 import { createEventPruner, type EventPruner } from './retention/index.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
   app: OpenAPIHono<AppEnv>
+  /** The app's callback path, which the entries run for `POST /callback` without going through Hono. */
+  callbacks: CallbackCore
   config: Config
   store: Store
   log: Logger
@@ -60,7 +63,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
         })
       : undefined
   const changeFeed = createChangeFeed({ store, pollMs: config.changesPollMs, log })
-  const app = createApp({
+  const { app, callbacks } = assembleApp({
     config,
     store,
     log,
@@ -68,7 +71,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     changeFeed,
     onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)),
   })
-  return { app, config, store, log, reconciler, changeFeed, pruner }
+  return { app, callbacks, config, store, log, reconciler, changeFeed, pruner }
 }
 
 /**

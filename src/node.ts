@@ -1,41 +1,41 @@
 /**
- * The Node entry: `npm start`. Serves the app with @hono/node-server and stops gracefully on SIGTERM
+ * The Node entry: `npm start`. Serves the app with @hono/node-server (and `POST /callback` straight from
+ * node:http) and stops gracefully on SIGTERM
  * and SIGINT: it stops accepting, finishes what is in flight, commits pending writes, and exits 0.
  * @module
  */
-import { serve, type ServerType } from '@hono/node-server'
-import type { Server } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
+import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { clientErrorAnswer } from './http/client-error.ts'
+import { answerCallbacksOnNode } from './http/node-callbacks.ts'
 import { limitConnectionsPerAddress } from './http/limit-connections.ts'
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
 import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, config, store, log, reconciler, changeFeed, pruner } = booted
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const listening: ServerType = serve(
+  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner } = booted
+  const server = await new Promise<Server>((resolve, reject) => {
+    const listening = createServer(
       {
-        fetch: app.fetch,
-        port: config.port,
-        hostname: config.host,
-        serverOptions: {
-          maxHeaderSize: config.maxHeaderBytes,
-          // A backstop behind the app's own BODY_TIMEOUT_MS: a request still not received whole after
-          // this is cut off by Node itself. IM sends its headers at once.
-          headersTimeout: 5_000,
-          requestTimeout: 15_000,
-          // Node checks those two timeouts only this often (30 s by default): a slow-header client
-          // would hold its connection six times longer than headersTimeout says.
-          connectionsCheckingInterval: 500,
-          keepAliveTimeout: 5_000,
-        },
+        maxHeaderSize: config.maxHeaderBytes,
+        // A backstop behind the app's own BODY_TIMEOUT_MS: a request still not received whole after
+        // this is cut off by Node itself. IM sends its headers at once.
+        headersTimeout: 5_000,
+        requestTimeout: 15_000,
+        // Node checks those two timeouts only this often (30 s by default): a slow-header client
+        // would hold its connection six times longer than headersTimeout says.
+        connectionsCheckingInterval: 500,
+        keepAliveTimeout: 5_000,
       },
-      () => resolve(listening),
+      // POST /callback is answered from Node's request straight by the app's callback path; the rest
+      // goes through @hono/node-server to the app.
+      answerCallbacksOnNode(callbacks, getRequestListener(app.fetch, { hostname: config.host })),
     )
     // A port in use or a privileged port: one line that says what to do, not an unhandled 'error'.
     listening.once('error', (error) => reject(listenError(error, config.host, config.port)))
+    listening.listen(config.port, config.host, () => resolve(listening))
   })
   server.on('error', (error) => log.error('server error', describeError(error)))
   // What the HTTP parser refuses before any route (431, 408, 400) is answered in the contract's shape.
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   // Past this many open connections, new ones are closed at once; and one client address may hold
   // only so many of them, so that it cannot lock the others out.
   server.maxConnections = config.maxConnections
-  limitConnectionsPerAddress(server as Server, config.maxConnectionsPerAddress)
+  limitConnectionsPerAddress(server, config.maxConnectionsPerAddress)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -59,13 +59,12 @@ async function main(): Promise<void> {
     log.info('stopping', { signal })
     // Open change streams end now; their clients reconnect (to another replica) with their position.
     changeFeed.close()
-    const http = server as Server
     // close() shuts the connections idle at this moment; a keep-alive connection that finishes its
     // callback afterwards is shut as soon as it is idle, rather than at its keep-alive timeout.
-    const sweep = setInterval(() => http.closeIdleConnections(), 100)
+    const sweep = setInterval(() => server.closeIdleConnections(), 100)
     sweep.unref()
     // Connections still busy after 10 s are cut, so that a stuck client cannot hold the exit.
-    const force = setTimeout(() => http.closeAllConnections(), 10_000)
+    const force = setTimeout(() => server.closeAllConnections(), 10_000)
     force.unref()
     server.close(async () => {
       await reconciler?.stop()
