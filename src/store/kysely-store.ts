@@ -6,6 +6,8 @@ import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
 import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
+import { CONFLICT_BUDGET_MS } from './conflicts.ts'
+import type { Committed } from './sqlite-writer.ts'
 import { StoreError } from './store-error.ts'
 import type { ChangeListener, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
 import { applyEffect, iso, noNul, writeBatch, type Write } from './write-batch.ts'
@@ -30,13 +32,12 @@ export interface KyselyStoreOptions {
    * function that stops telling. Changes committed through this store are told without it.
    */
   watchOthers?(listener: ChangeListener): () => void
+  /**
+   * Commits a batch of callbacks elsewhere (SQLite's writer thread) rather than on this connection:
+   * one transaction, answered after its commit.
+   */
+  commitWrites?(items: Write[]): Promise<Committed>
 }
-
-/**
- * How long a transaction that keeps losing conflicts is tried again: as long as SQLite's own busy wait
- * used to block for, and far past the callback's deadline, which answers IM first.
- */
-const CONFLICT_BUDGET_MS = 5000
 
 /** The lease row that readiness writes, and removes in the same transaction, to see whether writes work. */
 const PROBE_LEASE = 'readiness-write-probe'
@@ -67,7 +68,7 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers }: KyselyStoreOptions): Store {
+export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers, commitWrites }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
   // The error of the last write while writes fail for a reason other than their data (a full disk, a
   // read-only file, a lost database); null once a write commits. `ping` then tries a write.
@@ -82,30 +83,32 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     }
   }
 
+  /** Notes how a write went: readiness tries a write of its own while writes fail (see `ping`). */
+  function noted<T>(work: Promise<T>): Promise<T> {
+    return work.then(
+      (value) => {
+        writeFailure = null
+        return value
+      },
+      (error: unknown) => {
+        if (!isDataError(error)) writeFailure = error
+        throw error
+      },
+    )
+  }
+
   /**
-   * Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after
-   * commit. A transaction that lost a conflict to another (a deadlock, a serialization failure, a
-   * SQLite write lock held elsewhere) is run again (it was rolled back whole), for up to
-   * {@link CONFLICT_BUDGET_MS}.
+   * Runs `work` again while it fails only because a concurrent transaction got in its way (a deadlock,
+   * a serialization failure, a SQLite write lock held elsewhere): it was rolled back whole. For up to
+   * {@link CONFLICT_BUDGET_MS}, with pauses that do not block the event loop.
    */
-  async function changing<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  async function retryingConflicts<T>(work: () => Promise<T>): Promise<T> {
     const started = performance.now()
     for (let attempt = 1; ; attempt++) {
-      let last: number | null = null
       try {
-        const result = await db.transaction().execute(async (trx) => {
-          const value = await work(trx)
-          last = await assignPositions(trx, kind)
-          return value
-        })
-        writeFailure = null
-        if (last !== null) tell(last)
-        return result
+        return await work()
       } catch (error) {
-        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) {
-          if (!isDataError(error)) writeFailure = error
-          throw error
-        }
+        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) throw error
         observer?.conflictRetry?.()
         // Backing off to 100 ms, with jitter so that two transactions do not meet again at once.
         await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 ** attempt) * (0.5 + Math.random())))
@@ -113,8 +116,40 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     }
   }
 
+  /**
+   * Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after
+   * commit; a transaction that lost a conflict is run again.
+   */
+  function changing<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return noted(
+      retryingConflicts(async () => {
+        let last: number | null = null
+        const result = await db.transaction().execute(async (trx) => {
+          const value = await work(trx)
+          last = await assignPositions(trx, kind)
+          return value
+        })
+        if (last !== null) tell(last)
+        return result
+      }),
+    )
+  }
+
+  /** A batch of callbacks committed by the writer thread, told to the listeners like any other. */
+  async function committedElsewhere(commit: (items: Write[]) => Promise<Committed>, items: Write[]): Promise<EventOutcome[]> {
+    try {
+      const { outcomes, last, retries } = await noted(commit(items))
+      for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
+      if (last !== null) tell(last)
+      return outcomes
+    } catch (error) {
+      for (let i = 0; i < ((error as { retries?: number }).retries ?? 0); i++) observer?.conflictRetry?.()
+      throw error
+    }
+  }
+
   const writes = createGroupCommit<Write, EventOutcome>({
-    commit: (items) => changing((trx) => writeBatch(trx, items)),
+    commit: commitWrites ? (items) => committedElsewhere(commitWrites, items) : (items) => changing((trx) => writeBatch(trx, items)),
     isolate: isDataError,
     ...(observer ? { onCommit: (size, seconds) => observer.commit(size, seconds), onFailure: () => observer.commitFailure() } : {}),
   })
@@ -245,16 +280,18 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     acquireLease: (name, holder, nowMs, ttlMs) =>
       guarded('taking the lease', async () => {
         // One statement: the database decides who holds it, whichever replica asks first.
-        await sql`insert into leases (name, holder, expires_at_ms) values (${name}, ${holder}, ${nowMs + ttlMs})
-          on conflict (name) do update set holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
-          where leases.holder = excluded.holder or leases.expires_at_ms < ${nowMs}`.execute(db)
+        await retryingConflicts(() =>
+          sql`insert into leases (name, holder, expires_at_ms) values (${name}, ${holder}, ${nowMs + ttlMs})
+            on conflict (name) do update set holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+            where leases.holder = excluded.holder or leases.expires_at_ms < ${nowMs}`.execute(db),
+        )
         const row = await db.selectFrom('leases').select('holder').where('name', '=', name).executeTakeFirst()
         return row?.holder === holder
       }),
 
     releaseLease: (name, holder) =>
       guarded('releasing the lease', async () => {
-        await db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute()
+        await retryingConflicts(() => db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute())
       }),
 
     pruneEvents: ({ before, after, limit, includeRejected }) =>
@@ -270,7 +307,7 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
           .execute()
         const old = rows.filter((row) => new Date(row.received_at).getTime() < before)
         const doomed = old.filter((row) => includeRejected || row.outcome !== 'rejected').map((row) => row.id)
-        if (doomed.length > 0) await db.deleteFrom('callback_events').where('id', 'in', doomed).execute()
+        if (doomed.length > 0) await retryingConflicts(() => db.deleteFrom('callback_events').where('id', 'in', doomed).execute())
         const last = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : after
         return { deleted: doomed.length, last, more: rows.length === limit && old.length > 0 }
       }),
@@ -282,10 +319,12 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
         // Reads can work while writes fail (a full disk): only a write shows that writes work again. This
         // one is the size of a batch of callbacks, and leaves nothing behind.
         try {
-          await db.transaction().execute(async (trx) => {
-            await trx.insertInto('leases').values({ name: PROBE_LEASE, holder: probeText(), expires_at_ms: 0 }).execute()
-            await trx.deleteFrom('leases').where('name', '=', PROBE_LEASE).execute()
-          })
+          await retryingConflicts(() =>
+            db.transaction().execute(async (trx) => {
+              await trx.insertInto('leases').values({ name: PROBE_LEASE, holder: probeText(), expires_at_ms: 0 }).execute()
+              await trx.deleteFrom('leases').where('name', '=', PROBE_LEASE).execute()
+            }),
+          )
           writeFailure = null
         } catch (error) {
           throw new StoreError('writes are failing', { cause: error })

@@ -9,6 +9,11 @@ export interface OpenOptions {
   observer?: import('./types.ts').StoreObserver | undefined
   /** Told of something about the database that an operator should fix (SQLite: a file others can read). */
   onWarning?(message: string): void
+  /**
+   * SQLite: commit callbacks on a thread of their own (the default, for a file when the built
+   * JavaScript or Deno runs); false writes them on the main thread.
+   */
+  writerThread?: boolean
 }
 
 /** Column types that differ between the two databases; everything else is shared. */

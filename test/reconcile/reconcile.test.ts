@@ -98,7 +98,9 @@ for (const { kind, available } of stores) {
       im.addTopic(OTHER, { TopicId: id(3, OTHER), TopicName: 'in another group' })
       const second = await start()
       expect(JSON.parse(second.logs.find((l) => l.includes('"msg":"listening"'))!).reconcile).toEqual({ apiBase: im.url, everySeconds: 0 })
-      const two = await eventually(() => readTopic(second, id(2)), (t) => t !== undefined)
+      // Groups are reconciled one after another: the run is over when it says so.
+      await second.waitForLog('"msg":"reconciled"')
+      const two = await readTopic(second, id(2))
       expect(two).toMatchObject({ Name: 'made while down', Introduction: 'hello', Owner_Account: null, Operator_Account: null, DeletedAt: null })
       expect(await readTopic(second, id(3, OTHER))).toMatchObject({ GroupId: OTHER, Name: 'in another group' })
       // The topic the callback stored keeps what only the callback knew.
