@@ -43,6 +43,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     onPoolError: (error) => log.warn('database connection lost', describeError(error)),
     onWarning: (message) => log.warn('database file', { problem: message }),
     observer: metrics,
+    writerThread: config.sqliteWriterThread,
   })
   const reconciler =
     config.reconcile &&

@@ -136,6 +136,8 @@ const Environment = z.object({
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
   EVENT_RETENTION_REJECTED: oneOf('EVENT_RETENTION_REJECTED', ['keep', 'prune'], 'keep'),
   EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], 'handled'),
+  // Off by default: on a 2-core machine it cost throughput and RSS (docs/benchmarks.md).
+  SQLITE_WRITER_THREAD: oneOf('SQLITE_WRITER_THREAD', ['on', 'off'], 'off'),
 })
 
 /**
@@ -212,6 +214,8 @@ export interface Config {
    * rejected callback, and only the metadata (command, query, size, outcome) of the others. `all`: every body.
    */
   eventBodies: 'handled' | 'all'
+  /** SQLite: whether callbacks are committed on a thread of their own (SQLITE_WRITER_THREAD). */
+  sqliteWriterThread: boolean
 }
 
 /**
@@ -279,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     pruneRejected: e.EVENT_RETENTION_REJECTED === 'prune',
     eventBodies: e.EVENT_BODIES,
+    sqliteWriterThread: e.SQLITE_WRITER_THREAD === 'on',
   }
 }
 

@@ -46,7 +46,8 @@ async function commit({ id, items }: Extract<WriterRequest, { kind: 'write' }>):
 
 parentPort!.on('message', (request: WriterRequest) => {
   if (request.kind === 'close') {
-    void db.destroy().then(() => parentPort!.close())
+    // The store stops the thread once the connection is closed (and the WAL checkpointed).
+    void db.destroy().then(() => parentPort!.postMessage({ closed: true } satisfies WriterReply))
     return
   }
   void commit(request).then((reply) => parentPort!.postMessage(reply))

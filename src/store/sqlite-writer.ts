@@ -7,6 +7,7 @@ export type WriterRequest = { kind: 'write'; id: number; items: Write[] } | { ki
 
 /** What the writer thread answers, once the batch has committed or failed. */
 export type WriterReply =
+  | { closed: true }
   | { id: number; outcomes: EventOutcome[]; last: number | null; retries: number; error?: undefined }
   | { id: number; error: { name: string; message: string; code: string | undefined }; retries: number }
 
@@ -64,6 +65,7 @@ export function startSqliteWriter(path: string, script: URL): SqliteWriter {
     if (worker) return worker
     const thread = new Worker(script, { workerData: { path } })
     thread.on('message', (reply: WriterReply) => {
+      if ('closed' in reply) return
       const waiting = pending.get(reply.id)
       pending.delete(reply.id)
       // The thread does not keep the process alive while it has nothing to do.
@@ -95,10 +97,17 @@ export function startSqliteWriter(path: string, script: URL): SqliteWriter {
       const thread = worker
       if (!thread) return
       worker = undefined
-      const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()))
+      // The thread closes its connection, says so, and is stopped; after 5 s it is stopped anyway.
+      const closed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000)
+        thread.on('message', (reply: WriterReply) => {
+          if ('closed' in reply) resolve(clearTimeout(timer))
+        })
+      })
       thread.ref()
       thread.postMessage({ kind: 'close' } satisfies WriterRequest)
-      await exited
+      await closed
+      await thread.terminate()
     },
   }
 }

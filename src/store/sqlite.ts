@@ -55,7 +55,7 @@ function openFolderWarning(folder: string, onWarning: ((message: string) => void
  * const store = await openSqliteStore('./data/callbacks.db')
  * ```
  */
-export async function openSqliteStore(path: string, { onMigrated, observer, onWarning, writerThread = true }: OpenOptions = {}): Promise<Store> {
+export async function openSqliteStore(path: string, { onMigrated, observer, onWarning, writerThread = false }: OpenOptions = {}): Promise<Store> {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     // Created here, before SQLite sees it, so that it is 0600 whatever the umask; SQLite gives its
@@ -76,10 +76,10 @@ export async function openSqliteStore(path: string, { onMigrated, observer, onWa
   })
   const applied = await migrateToLatest(db, 'sqlite')
   onMigrated?.(applied)
-  // Callbacks are committed on a thread of their own, on a connection of its own: SQLite's work, and
-  // the fsync of every commit, stay off the thread that answers requests. Reads, and the rarer writes
-  // (replay, reconciliation, retention, leases), use this connection. An in-memory database cannot be
-  // shared between connections, so it is written here.
+  // With writerThread, callbacks are committed on a thread of their own, on a connection of its own:
+  // SQLite's work, and the fsync of every commit, stay off the thread that answers requests. Reads,
+  // and the rarer writes (replay, reconciliation, retention, leases), use this connection. An
+  // in-memory database cannot be shared between connections, so it is written here.
   const script = path === ':memory:' || !writerThread ? undefined : writerScript()
   const writer = script && startSqliteWriter(path, script)
   return createKyselyStore({

@@ -35,8 +35,8 @@ async function load(service: RunningService, { workers = 16, prefix = 'crash' },
   return acked
 }
 
-async function crashUnderLoad(databaseUrl: string) {
-  const first = await startService({ env: { DATABASE_URL: databaseUrl } })
+async function crashUnderLoad(databaseUrl: string, { runtime = 'node', env = {} }: { runtime?: 'node' | 'deno'; env?: Record<string, string> } = {}) {
+  const first = await startService({ runtime, env: { DATABASE_URL: databaseUrl, ...env } })
   let killed = false
   const acked = await load(first, { prefix: 'crash' }, (n) => {
     // SIGKILL with requests in flight: no graceful shutdown, no chance to flush anything.
@@ -58,6 +58,23 @@ async function crashUnderLoad(databaseUrl: string) {
 describe('a crash under load (SIGKILL)', () => {
   it('loses no acknowledged topic on SQLite', async () => {
     await crashUnderLoad(`file:${join(scratch, 'crash.db')}`)
+  })
+
+  // With SQLITE_WRITER_THREAD=on, the answer waits for the writer thread's commit; a crash loses
+  // what was in flight there, and nothing acknowledged.
+  it.each(['node', 'deno'] as const)('loses no acknowledged topic on SQLite with the writer thread (%s)', async (runtime) => {
+    await crashUnderLoad(`file:${join(scratch, `crash-threaded-${runtime}.db`)}`, { runtime, env: { SQLITE_WRITER_THREAD: 'on' } })
+  })
+
+  it.each(['node', 'deno'] as const)('stops on SIGTERM with the writer thread, having committed what it acknowledged (%s)', async (runtime) => {
+    const databaseUrl = `file:${join(scratch, `stop-threaded-${runtime}.db`)}`
+    const service = await startService({ runtime, env: { DATABASE_URL: databaseUrl, SQLITE_WRITER_THREAD: 'on' } })
+    const acked = await load(service, { prefix: `stop-${runtime}` }, (n) => n >= 50)
+    expect(await service.stop()).toBe(0)
+    const again = await startService({ env: { DATABASE_URL: databaseUrl } })
+    const stored = await allTopicIds(again.url)
+    await again.stop()
+    expect(acked.filter((id) => !stored.has(id))).toEqual([])
   })
 
   it.skipIf(!postgresAvailable)('loses no acknowledged topic on PostgreSQL (skipped only without a server)', async () => {

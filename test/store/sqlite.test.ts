@@ -23,7 +23,7 @@ runStoreContract('SQLite, writing on its own thread', async () => {
   const built = (await import(pathToFileURL(join(ROOT, 'dist/src/store/index.js')).href)) as typeof import('../../src/store/index.ts')
   const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
   const path = join(dir, 'threaded.db')
-  return { open: () => built.openSqliteStore(path), drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  return { open: () => built.openSqliteStore(path, { writerThread: true }), drop: async () => rmSync(dir, { recursive: true, force: true }) }
 })
 
 describe('the SQLite file', () => {
