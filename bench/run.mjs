@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { fixedRate } from './fixed-rate.mjs'
+import { mainThreadCpuMs, peakRssMb } from './proc.mjs'
 import Libsql from 'libsql'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -50,10 +51,7 @@ async function start(bin, args, env) {
   return {
     port,
     pid: child.pid,
-    peakRssMb: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8')
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024
-    },
+    peakRssMb: () => peakRssMb(child.pid),
     stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') }),
   }
 }
@@ -122,12 +120,6 @@ const SERVICES = {
   [`service, Node ${process.versions.node.split('.')[0]}`]: (env) => start(NODE20, [join(ROOT, 'dist/src/node.js')], env),
   'service, Node 24': (env) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env),
   'service, Deno': (env) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env),
-}
-
-/** CPU time (ms) used so far by a process's main thread: /proc/<pid>/task/<pid>/stat, utime + stime. */
-function mainThreadCpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

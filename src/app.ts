@@ -167,7 +167,7 @@ export function assembleApp({
     maxJsonArrayLength: DEFAULTS.maxJsonArrayLength,
     apiToken: undefined,
     changesHeartbeatMs: DEFAULTS.changesHeartbeatMs,
-    eventBodies: 'handled',
+    eventBodies: DEFAULTS.eventBodies,
     ...given,
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })

@@ -30,6 +30,7 @@ export const DEFAULTS = {
   changesHeartbeatMs: 15_000,
   changesPollMs: 1000,
   eventRetentionDays: 30,
+  eventBodies: 'handled',
 } as const
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -135,7 +136,7 @@ const Environment = z.object({
   CHANGES_POLL_MS: integer('CHANGES_POLL_MS', 10, 60_000, DEFAULTS.changesPollMs),
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
   EVENT_RETENTION_REJECTED: oneOf('EVENT_RETENTION_REJECTED', ['keep', 'prune'], 'keep'),
-  EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], 'handled'),
+  EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], DEFAULTS.eventBodies),
   // Off by default: on a 2-core machine it cost throughput and RSS (docs/benchmarks.md).
   SQLITE_WRITER_THREAD: oneOf('SQLITE_WRITER_THREAD', ['on', 'off'], 'off'),
 })

@@ -2,8 +2,9 @@ import type { Context } from 'hono'
 import { Refusal, refusalAnswer } from '../contract/refusal.ts'
 import type { CallbackReply } from './callback-core.ts'
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
-const CLOSING_HEADERS = { ...JSON_HEADERS, connection: 'close' }
+/** The headers of every answer in the contract's shape; the closing ones end the connection after it. */
+export const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
+export const CLOSING_HEADERS = { ...JSON_HEADERS, connection: 'close' }
 
 /**
  * The FAIL answer for a refusal, with its documented status and ErrorCode.

@@ -1,9 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { Refusal } from '../contract/refusal.ts'
+import { CLOSING_HEADERS, JSON_HEADERS } from './answers.ts'
 import type { CallbackCore, CallbackReply } from './callback-core.ts'
-
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
-const CLOSING_HEADERS = { ...JSON_HEADERS, connection: 'close' }
+import { bodyCutShort, bodyTooLarge } from './read-body.ts'
 
 /**
  * Whether a request target is `/callback`, with or without a query. Anything else (another path, an
@@ -43,7 +41,7 @@ function send(res: ServerResponse, { status, body, close }: CallbackReply): void
  * it does, and a client that goes away before the end is a `REQUEST_MALFORMED` refusal.
  */
 export function readIncoming(req: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new Refusal('BODY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`)
+  const tooLarge = () => bodyTooLarge(maxBytes)
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge())
   return new Promise((resolve, reject) => {
@@ -70,7 +68,7 @@ export function readIncoming(req: IncomingMessage, maxBytes: number): Promise<Ui
     }
     const onGone = (cause?: unknown) => {
       done()
-      reject(new Refusal('REQUEST_MALFORMED', 'The request body ended before it was whole: the client closed the connection', { cause }))
+      reject(bodyCutShort(cause))
     }
     const onClose = () => {
       if (!req.complete) onGone()

@@ -4,6 +4,7 @@ import { Health, Readiness } from '../contract/read-api.ts'
 import { DeadlineError, withDeadline } from '../http/with-deadline.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
+import { WritesFailingError } from '../store/store-error.ts'
 import type { Store } from '../store/types.ts'
 
 /** `GET /healthz`. */
@@ -31,9 +32,9 @@ export const readinessRoute = createRoute({
 /** Says why the store is not ready, in words for an operator; the database's own error is logged. */
 function readinessReason(error: unknown): string {
   if (error instanceof DeadlineError) return 'the database did not answer within 1 s'
-  const cause = error instanceof Error ? (error.cause ?? error) : error
-  if (error instanceof Error && error.message === 'writes are failing') {
-    return /full|space|quota|SQLITE_FULL|53100/i.test(`${(cause as Error).message ?? ''} ${(cause as { code?: unknown }).code ?? ''}`)
+  if (error instanceof WritesFailingError) {
+    const cause = error.cause as { message?: unknown; code?: unknown } | undefined
+    return /full|space|quota|SQLITE_FULL|53100/i.test(`${cause?.message ?? ''} ${cause?.code ?? ''}`)
       ? 'writes are failing, database or disk is full'
       : 'writes are failing'
   }

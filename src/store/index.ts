@@ -3,7 +3,7 @@
  * @module
  */
 export type { ChangeListener, ChangePage, Effect, MirrorChange, NewTopic, Page, ReceivedCallback, Store, StoreKind, StoredEvent, StoreObserver, TopicProfile, PruneEventsOptions, PruneEventsStep } from './types.ts'
-export { StoreError } from './store-error.ts'
+export { StoreError, WritesFailingError } from './store-error.ts'
 export { DatabaseUrlError, DEFAULT_SQLITE_PATH, describeDatabaseUrl } from './database-url.ts'
 export { openStore } from './open-store.ts'
 export { openSqliteStore } from './sqlite.ts'

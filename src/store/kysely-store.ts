@@ -8,7 +8,7 @@ import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
 import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import type { Committed } from './sqlite-writer.ts'
-import { StoreError } from './store-error.ts'
+import { StoreError, WritesFailingError } from './store-error.ts'
 import type { ChangeListener, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
 import { applyEffect, iso, noNul, writeBatch, type Write } from './write-batch.ts'
 
@@ -137,13 +137,17 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
 
   /** A batch of callbacks committed by the writer thread, told to the listeners like any other. */
   async function committedElsewhere(commit: (items: Write[]) => Promise<Committed>, items: Write[]): Promise<EventOutcome[]> {
+    // The thread counts the conflicts it retried, on success and on failure alike.
+    const countRetries = (retries = 0) => {
+      for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
+    }
     try {
       const { outcomes, last, retries } = await noted(commit(items))
-      for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
+      countRetries(retries)
       if (last !== null) tell(last)
       return outcomes
     } catch (error) {
-      for (let i = 0; i < ((error as { retries?: number }).retries ?? 0); i++) observer?.conflictRetry?.()
+      countRetries((error as { retries?: number }).retries)
       throw error
     }
   }
@@ -327,7 +331,7 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
           )
           writeFailure = null
         } catch (error) {
-          throw new StoreError('writes are failing', { cause: error })
+          throw new WritesFailingError('writes are failing', { cause: error })
         }
       }),
 

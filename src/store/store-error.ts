@@ -7,5 +7,18 @@
  * ```
  */
 export class StoreError extends Error {
-  override readonly name = 'StoreError'
+  override readonly name: string = 'StoreError'
+}
+
+/**
+ * Reads work but writes fail, for a reason other than their data (a full disk, a read-only file):
+ * what `Store.ping` throws after a write of its own failed too. Its cause is the database's error.
+ *
+ * @example
+ * ```ts
+ * throw new WritesFailingError('writes are failing', { cause: error })
+ * ```
+ */
+export class WritesFailingError extends StoreError {
+  override readonly name = 'WritesFailingError'
 }

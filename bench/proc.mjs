@@ -1,0 +1,13 @@
+// What the benchmarks read of a running server from /proc (Linux).
+import { readFileSync } from 'node:fs'
+
+/** CPU time (ms) used so far by a process's main thread: /proc/<pid>/task/<pid>/stat, utime + stime. */
+export function mainThreadCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
+/** A process's peak resident memory so far (VmHWM), in MB. */
+export function peakRssMb(pid) {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+}
