@@ -7,6 +7,7 @@ import { applyMirrorChanges } from './mirror-changes.ts'
 import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
 import { CONFLICT_BUDGET_MS } from './conflicts.ts'
+import type { SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Committed } from './sqlite-writer.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
 import type { ChangeListener, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
@@ -37,6 +38,11 @@ export interface KyselyStoreOptions {
    * one transaction, answered after its commit.
    */
   commitWrites?(items: Write[]): Promise<Committed>
+  /**
+   * Commits the batches it accepts with prepared statements on this store's own connection (SQLite's
+   * hot write), rather than through Kysely's query building.
+   */
+  plainWrites?: SqliteBatchWriter | undefined
 }
 
 /** The lease row that readiness writes, and removes in the same transaction, to see whether writes work. */
@@ -68,7 +74,7 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers, commitWrites }: KyselyStoreOptions): Store {
+export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers, commitWrites, plainWrites }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
   // The error of the last write while writes fail for a reason other than their data (a full disk, a
   // read-only file, a lost database); null once a write commits. `ping` then tries a write.
@@ -135,7 +141,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     )
   }
 
-  /** A batch of callbacks committed by the writer thread, told to the listeners like any other. */
+  /**
+   * A batch of callbacks committed without Kysely (by the writer thread, or with prepared statements),
+   * told to the listeners like any other.
+   */
   async function committedElsewhere(commit: (items: Write[]) => Promise<Committed>, items: Write[]): Promise<EventOutcome[]> {
     // The thread counts the conflicts it retried, on success and on failure alike.
     const countRetries = (retries = 0) => {
@@ -152,8 +161,21 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
     }
   }
 
+  /**
+   * The prepared path runs synchronously, on the connection Kysely would use: it takes the connection
+   * first, so that it never runs inside another transaction (a reconciliation between two statements).
+   */
+  const commitPlain = (writer: SqliteBatchWriter) => (items: Write[]) =>
+    retryingConflicts(() => db.connection().execute(async () => writer.commit(items)))
+
+  function commitBatch(items: Write[]): Promise<EventOutcome[]> {
+    if (commitWrites) return committedElsewhere(commitWrites, items)
+    if (plainWrites?.accepts(items)) return committedElsewhere(commitPlain(plainWrites), items)
+    return changing((trx) => writeBatch(trx, items))
+  }
+
   const writes = createGroupCommit<Write, EventOutcome>({
-    commit: commitWrites ? (items) => committedElsewhere(commitWrites, items) : (items) => changing((trx) => writeBatch(trx, items)),
+    commit: commitBatch,
     isolate: isDataError,
     ...(observer ? { onCommit: (size, seconds) => observer.commit(size, seconds), onFailure: () => observer.commitFailure() } : {}),
   })

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import Libsql from 'libsql'
 import { assignPositions } from './change-positions.ts'
+import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { CONFLICT_BUDGET_MS, isSqliteConflict } from './conflicts.ts'
 import type { Database } from './schema.ts'
 import { withStatementCache } from './statement-cache.ts'
@@ -23,11 +24,14 @@ database.pragma('synchronous = FULL')
 // as long as the store would retry a conflict on the main thread.
 database.pragma(`busy_timeout = ${CONFLICT_BUDGET_MS}`)
 const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database as unknown as SqliteDatabase) }) })
+// Creates, and callbacks that change no topic, with prepared statements; the rarer batches with Kysely.
+const plain = createSqliteBatchWriter(database as unknown as SqliteHandle)
 
 async function commit({ id, items }: Extract<WriterRequest, { kind: 'write' }>): Promise<WriterReply> {
   const started = performance.now()
   for (let retries = 0; ; retries++) {
     try {
+      if (plain.accepts(items)) return { id, ...plain.commit(items), retries }
       let last: number | null = null
       const outcomes = await db.transaction().execute(async (trx) => {
         const result = await writeBatch(trx, items)
@@ -44,11 +48,15 @@ async function commit({ id, items }: Extract<WriterRequest, { kind: 'write' }>):
   }
 }
 
+let queue: Promise<void> = Promise.resolve()
+
 parentPort!.on('message', (request: WriterRequest) => {
   if (request.kind === 'close') {
     // The store stops the thread once the connection is closed (and the WAL checkpointed).
     void db.destroy().then(() => parentPort!.postMessage({ closed: true } satisfies WriterReply))
     return
   }
-  void commit(request).then((reply) => parentPort!.postMessage(reply))
+  // One batch at a time, in the order sent: a Kysely transaction awaits between its statements, and the
+  // prepared path must not run inside it.
+  queue = queue.then(() => commit(request)).then((reply) => parentPort!.postMessage(reply))
 })

@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import Libsql from 'libsql'
 import { createKyselyStore } from './kysely-store.ts'
 import { isSqliteConflict } from './conflicts.ts'
+import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { startSqliteWriter, writerScript } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
@@ -88,6 +89,8 @@ export async function openSqliteStore(path: string, { onMigrated, observer, onWa
     observer,
     isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
     isConflict: isSqliteConflict,
-    ...(writer ? { commitWrites: (items) => writer.commit(items), onClose: () => writer.close() } : {}),
+    ...(writer
+      ? { commitWrites: (items) => writer.commit(items), onClose: () => writer.close() }
+      : { plainWrites: createSqliteBatchWriter(database as unknown as SqliteHandle) }),
   })
 }

@@ -18,13 +18,18 @@ export const iso = (ms: number) => new Date(ms).toISOString()
 /** What an event that does not keep its body stores in its place. */
 const NO_BODY = new Uint8Array(0)
 
-type Result = { outcome: EventOutcome; reason: string | null }
-const stored: Result = { outcome: 'stored', reason: null }
-const duplicate: Result = { outcome: 'duplicate', reason: null }
+/** What one write did: the event's outcome, and why when that needs saying. */
+export type Result = { outcome: EventOutcome; reason: string | null }
+export const stored: Result = { outcome: 'stored', reason: null }
+export const duplicate: Result = { outcome: 'duplicate', reason: null }
+/** A second delivery of a topic that reconciliation inserted first, without what only a callback knows. */
+export const filledIn: Result = { outcome: 'stored', reason: 'filled in the fields a reconciled topic lacked' }
 
-const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+/** Orders TopicIds as the database's binary collation does. */
+export const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> {
+/** The row of a topic a create callback inserts. */
+export function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> & { owner_account: string | null } {
   return {
     topic_id: t.TopicId,
     group_id: t.GroupId,
@@ -105,7 +110,7 @@ async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ 
       .where('topic_id', '=', topic_id)
       .where('owner_account', 'is', null)
       .executeTakeFirst()
-    results[i] = Number(filled.numUpdatedRows) > 0 ? { outcome: 'stored', reason: 'filled in the fields a reconciled topic lacked' } : duplicate
+    results[i] = Number(filled.numUpdatedRows) > 0 ? filledIn : duplicate
   }
   return results
 }
@@ -200,19 +205,22 @@ export async function writeBatch(trx: Transaction<Database>, writes: readonly Wr
   }
   await trx
     .insertInto('callback_events')
-    .values(
-      writes.map(({ callback }, i) => ({
-        received_at: at[i]!,
-        // The full command stays in `query`; the indexed column keeps at most its first 128 characters
-        // (a longer one is refused, and logged, as a rejected callback).
-        command: noNul(callback.command).slice(0, MAX_COMMAND_LENGTH),
-        query: JSON.stringify(callback.query),
-        body: callback.keepBody === false ? NO_BODY : callback.body,
-        body_size: callback.body.byteLength,
-        outcome: results[i]!.outcome,
-        reason: results[i]!.reason === null ? null : noNul(results[i]!.reason!),
-      })),
-    )
+    .values(writes.map(({ callback }, i) => eventRow(callback, at[i]!, results[i]!)))
     .execute()
   return results.map((r) => r.outcome)
+}
+
+/** The event-log row of one callback, with what it did. */
+export function eventRow(callback: ReceivedCallback, at: string, { outcome, reason }: Result) {
+  return {
+    received_at: at,
+    // The full command stays in `query`; the indexed column keeps at most its first 128 characters
+    // (a longer one is refused, and logged, as a rejected callback).
+    command: noNul(callback.command).slice(0, MAX_COMMAND_LENGTH),
+    query: JSON.stringify(callback.query),
+    body: callback.keepBody === false ? NO_BODY : callback.body,
+    body_size: callback.body.byteLength,
+    outcome,
+    reason: reason === null ? null : noNul(reason),
+  }
 }
