@@ -139,13 +139,40 @@ export function refusalFor(error: unknown, where: RequestPlace, { log, deadlineM
   return new Refusal('INTERNAL', `Internal error; see the service log for request id ${where.requestId}`)
 }
 
-/** The query string, parsed once: the parameters without `Sign` (for the event log), and `Sign`. */
-function parseQuery(url: string): { query: Record<string, string>; sign: string | undefined } {
+/**
+ * A query string of printable ASCII without `%` or `+` (nothing to decode) that does not start with
+ * `?` (which URLSearchParams would drop): its parameters are its text as it is.
+ */
+const PLAIN_QUERY = /^(?!\?)[!-$&-*,-~]*$/
+
+/** The parameters of a {@link PLAIN_QUERY}, in order, as URLSearchParams gives them. */
+function plainPairs(search: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = []
+  for (const part of search.split('&')) {
+    if (part === '') continue
+    const equals = part.indexOf('=')
+    pairs.push(equals < 0 ? [part, ''] : [part.slice(0, equals), part.slice(equals + 1)])
+  }
+  return pairs
+}
+
+/**
+ * The query string, parsed once: the parameters without `Sign` (for the event log), and `Sign`.
+ *
+ * @example
+ * ```ts
+ * parseQuery('/callback?SdkAppid=1&Sign=ab&SdkAppid=2') // { query: { SdkAppid: '1' }, sign: 'ab' }
+ * ```
+ */
+export function parseQuery(url: string): { query: Record<string, string>; sign: string | undefined } {
   const query: Record<string, string> = {}
   let sign: string | undefined
   const at = url.indexOf('?')
   if (at < 0) return { query, sign }
-  for (const [key, value] of new URLSearchParams(url.slice(at + 1))) {
+  const search = url.slice(at + 1)
+  // IM's query strings hold nothing to decode: split them by hand, as URLSearchParams would.
+  const pairs = PLAIN_QUERY.test(search) ? plainPairs(search) : new URLSearchParams(search)
+  for (const [key, value] of pairs) {
     // The first value wins, as in Hono's c.req.query(); Sign is a credential and is never kept.
     if (key === 'Sign') sign ??= value
     else if (!Object.hasOwn(query, key)) query[key] = value

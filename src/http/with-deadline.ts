@@ -15,9 +15,18 @@ export class DeadlineError extends Error {
  * ```
  */
 export function withDeadline<T>(work: Promise<T>, ms: number, error: () => Error = () => new DeadlineError(`not done within ${ms} ms`)): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(error()), ms)
+  // One promise and one timer: it runs twice for every callback.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(error()), ms)
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (reason: unknown) => {
+        clearTimeout(timer)
+        reject(reason)
+      },
+    )
   })
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
 }

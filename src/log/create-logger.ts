@@ -104,10 +104,20 @@ export function createLogger({ level = 'info', write, flush, now = Date.now }: L
   if (write === undefined) ({ write, flush } = bufferedStdout())
   const out = write
   const threshold = RANK[level]
+  // Thousands of lines a second share a few timestamps: each millisecond is formatted once.
+  let lastMs = Number.NaN
+  let lastTime = ''
+  const time = () => {
+    const ms = now()
+    if (ms !== lastMs) {
+      lastMs = ms
+      lastTime = new Date(ms).toISOString()
+    }
+    return lastTime
+  }
   const at = (lvl: Exclude<LogLevel, 'silent'>) =>
     RANK[lvl] < threshold
       ? () => {}
-      : (msg: string, fields?: LogFields) =>
-          out(JSON.stringify({ time: new Date(now()).toISOString(), level: lvl, msg, ...fields }))
+      : (msg: string, fields?: LogFields) => out(JSON.stringify({ time: time(), level: lvl, msg, ...fields }))
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), flush: () => flush?.() }
 }
