@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { fixedRate } from './fixed-rate.mjs'
 import { mainThreadCpuMs, peakRssMb } from './proc.mjs'
+import { spawnServer } from './spawn-server.mjs'
 import Libsql from 'libsql'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -31,23 +32,9 @@ const freePort = () =>
     })
   })
 
-async function start(bin, args, env) {
+async function start(bin, args, env, logFile) {
   const port = await freePort()
-  const child = spawn(bin, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise((resolve, reject) => {
-    let out = ''
-    const onData = (chunk) => {
-      out += chunk
-      if (out.includes('"listening"')) {
-        // From here on, the service's log lines go nowhere, as to a log shipper that keeps up.
-        child.stdout.off('data', onData)
-        child.stdout.resume()
-        resolve()
-      }
-    }
-    child.stdout.setEncoding('utf8').on('data', onData)
-    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code}: ${out}`)))
-  })
+  const child = await spawnServer(bin, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', ...env }, logFile })
   return {
     port,
     pid: child.pid,
@@ -113,13 +100,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 /** The servers of one run: two bare ones, and the service on each runtime. */
 const SERVERS = {
-  'bare node:http': () => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}),
-  'bare Deno.serve': () => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}),
+  'bare node:http': (env, logFile) => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}, logFile),
+  'bare Deno.serve': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
 }
 const SERVICES = {
-  [`service, Node ${process.versions.node.split('.')[0]}`]: (env) => start(NODE20, [join(ROOT, 'dist/src/node.js')], env),
-  'service, Node 24': (env) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env),
-  'service, Deno': (env) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env),
+  [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) => start(NODE20, [join(ROOT, 'dist/src/node.js')], env, logFile),
+  'service, Node 24': (env, logFile) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env, logFile),
+  'service, Deno': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env, logFile),
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -140,7 +127,7 @@ async function benchServer(name, open, scratch) {
   process.stderr.write(`benchmarking ${name}…\n`)
   const dbFile = join(scratch, `${name.replace(/\W+/g, '-')}.db`)
   const env = { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}`, LOG_LEVEL: 'info' }
-  const server = await open(env)
+  const server = await open(env, dbFile.replace(/\.db$/, '.log'))
   const acked = name.startsWith('service') ? [] : undefined
   await drive(server.port, { seconds: 2, acked })
   const throughput = await rounds(server, { acked })

@@ -2,7 +2,6 @@
 // 20, Node 24 and Deno: req/s (autocannon, 50 connections), the main thread's CPU per request, and
 // peak RSS. The figures behind SQLITE_WRITER_THREAD's default (docs/benchmarks.md). Loopback only;
 // run `npm run build` first.
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { mainThreadCpuMs, peakRssMb } from './proc.mjs'
+import { spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
@@ -21,13 +21,11 @@ const RUNTIMES = {
 }
 
 async function measure([bin, args], mode, port, dbFile) {
-  const child = spawn(bin, args, {
+  const child = await spawnServer(bin, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, IM_SDKAPPID: '1400000000', IM_CALLBACK_TOKEN: 'bench-token', DATABASE_URL: `file:${dbFile}`, PORT: String(port), HOST: '127.0.0.1', SQLITE_WRITER_THREAD: mode },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    logFile: dbFile.replace(/\.db$/, '.log'),
   })
-  await new Promise((resolve) => child.stdout.on('data', (d) => String(d).includes('"listening"') && resolve()))
-  child.stdout.resume()
   const time = Math.floor(Date.now() / 1000)
   const sign = createHash('sha256').update(`bench-token${time}`).digest('hex')
   const path = `/callback?SdkAppid=1400000000&CallbackCommand=Group.CallbackAfterCreateTopic&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime=${time}&Sign=${sign}`

@@ -31,10 +31,26 @@ export interface Logger {
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 
+/** What {@link bufferedStdout} writes to: standard output, or a stream that stands for it in a test. */
+export interface LogStream {
+  write(text: string): unknown
+  /** Bytes written but not yet taken by the reader (Node's `Writable.writableLength`). */
+  readonly writableLength?: number
+}
+
+/**
+ * How much unread log output the process holds before it drops lines. Node writes to a pipe without
+ * blocking and keeps what the reader has not taken yet: without a cap, a log shipper that stalls
+ * would make the service's memory grow without end. A few seconds of lines at thousands a second.
+ */
+export const MAX_UNREAD_LOG_BYTES = 4 * 1024 * 1024
+
 /**
  * Standard output, written once per turn of the event loop rather than once per line: at thousands of
- * callbacks a second, one write system call per line costs more than the line. Whatever is buffered
- * is written before the process exits.
+ * callbacks a second, one write system call per line costs more than the line. While more than
+ * `maxUnreadBytes` written earlier are still unread, lines are dropped rather than held (blocking
+ * instead would hold up every callback); the next line written says how many were dropped. Whatever
+ * is buffered is written before the process exits.
  *
  * @example
  * ```ts
@@ -42,15 +58,29 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
  * createLogger({ write: out.write, flush: out.flush })
  * ```
  */
-export function bufferedStdout(): { write: (line: string) => void; flush: () => void } {
+export function bufferedStdout(
+  stream: LogStream = process.stdout,
+  { maxUnreadBytes = MAX_UNREAD_LOG_BYTES, now = Date.now }: { maxUnreadBytes?: number; now?: () => number } = {},
+): { write: (line: string) => void; flush: () => void } {
   let lines: string[] = []
+  let dropped = 0
   const flush = () => {
     if (lines.length === 0) return
+    if ((stream.writableLength ?? 0) > maxUnreadBytes) {
+      dropped += lines.length
+      lines = []
+      return
+    }
+    if (dropped > 0) {
+      const notice = { time: new Date(now()).toISOString(), level: 'warn', msg: 'log lines dropped', count: dropped, reason: `more than ${maxUnreadBytes} bytes of earlier lines were still unread` }
+      lines.unshift(JSON.stringify(notice))
+      dropped = 0
+    }
     const text = lines.join('\n') + '\n'
     lines = []
-    process.stdout.write(text)
+    stream.write(text)
   }
-  process.once('exit', flush)
+  if (stream === process.stdout) process.once('exit', flush)
   return {
     write: (line) => {
       if (lines.push(line) === 1) setImmediate(flush)
