@@ -111,26 +111,31 @@ const SERVICES = {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-/** Throughput rounds of a running server; with `cpu`, the main thread's CPU per answered request. */
-async function rounds(server, { acked } = {}) {
+/**
+ * Throughput rounds of a running server, with the main thread's CPU per answered request. With
+ * `pairWith` (a bare node:http server kept running), each round is paired with a round of that server
+ * just before it, so that each ratio compares two rounds a few seconds apart on the same box.
+ */
+async function rounds(server, { acked, pairWith } = {}) {
   const results = []
   for (let round = 0; round < ROUNDS; round++) {
+    const bareRps = pairWith ? summary(await drive(pairWith.port)).rps : null
     const cpuBefore = mainThreadCpuMs(server.pid)
     const r = summary(await drive(server.port, { acked }))
     const cpuUs = ((mainThreadCpuMs(server.pid) - cpuBefore) * 1000) / Math.max(1, r.total)
-    results.push({ ...r, cpuUs })
+    results.push({ ...r, cpuUs, bareRps })
   }
   return results
 }
 
-async function benchServer(name, open, scratch) {
+async function benchServer(name, open, scratch, pairWith) {
   process.stderr.write(`benchmarking ${name}…\n`)
   const dbFile = join(scratch, `${name.replace(/\W+/g, '-')}.db`)
   const env = { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}`, LOG_LEVEL: 'info' }
   const server = await open(env, dbFile.replace(/\.db$/, '.log'))
   const acked = name.startsWith('service') ? [] : undefined
   await drive(server.port, { seconds: 2, acked })
-  const throughput = await rounds(server, { acked })
+  const throughput = await rounds(server, { acked, pairWith })
   const fixed = await driveAtRate(server.port, { acked })
   const peakRssMb = server.peakRssMb()
   await server.stop()
@@ -143,7 +148,8 @@ async function benchServer(name, open, scratch) {
     stored = ids.size
     lost = acked.filter((id) => !ids.has(id)).length
   }
-  return { name, throughput, rps: median(throughput.map((r) => r.rps)), cpuUs: median(throughput.map((r) => r.cpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
+  const paired = pairWith ? throughput.map((r) => r.rps / r.bareRps) : null
+  return { name, throughput, rps: median(throughput.map((r) => r.rps)), paired, cpuUs: median(throughput.map((r) => r.cpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
 }
 
 const version = (bin, args) =>
@@ -156,10 +162,13 @@ const version = (bin, args) =>
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-bench-'))
 const results = []
+// A second bare node:http server, kept running, for the rounds paired with each service's rounds.
+const reference = await SERVERS['bare node:http']({}, join(scratch, 'reference.log'))
 try {
   for (const [name, open] of Object.entries(SERVERS)) results.push(await benchServer(name, open, scratch))
-  for (const [name, open] of Object.entries(SERVICES)) results.push(await benchServer(name, open, scratch))
+  for (const [name, open] of Object.entries(SERVICES)) results.push(await benchServer(name, open, scratch, reference))
 } finally {
+  await reference.stop()
   rmSync(scratch, { recursive: true, force: true })
 }
 
@@ -168,10 +177,12 @@ const bareNode = results.find((r) => r.name === 'bare node:http')
 const bareDeno = results.find((r) => r.name === 'bare Deno.serve')
 const rows = results.map((r) => {
   const perRound = r.throughput.map((t) => f(t.rps)).join(', ')
-  return `| ${r.name} | ${f(r.rps)} (${perRound}) | **${f(r.rps / bareNode.rps, 2)}** | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
+  // A service's ratio is the median of its paired rounds (each against a bare round just before it).
+  const ratio = r.paired ? `**${f(median(r.paired), 2)}** (${r.paired.map((x) => f(x, 2)).join(', ')}; bare ${r.throughput.map((t) => f(t.bareRps)).join(', ')})` : `**${f(r.rps / bareNode.rps, 2)}**`
+  return `| ${r.name} | ${f(r.rps)} (${perRound}) | ${ratio} | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
 })
 const table = [
-  `| server | req/s, median (${ROUNDS} rounds) | × bare node:http | × bare Deno.serve | p50 / p99 ms at ${RATE} req/s | peak RSS MB | main-thread CPU µs per request | acknowledged / stored / lost |`,
+  `| server | req/s, median (${ROUNDS} rounds) | × bare node:http (services: median of paired rounds) | × bare Deno.serve | p50 / p99 ms at ${RATE} req/s | peak RSS MB | main-thread CPU µs per request | acknowledged / stored / lost |`,
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows,
 ].join('\n')
