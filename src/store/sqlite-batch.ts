@@ -5,7 +5,7 @@
  */
 import type { EventOutcome } from '../contract/read-api.ts'
 import type { Committed } from './sqlite-writer.ts'
-import { compareIds, duplicate, eventRow, filledIn, iso, stored, topicRow, type Result, type Write } from './write-batch.ts'
+import { compareIds, duplicate, eventRow, filledIn, iso, stored, topicRow, unwrittenResult, type Result, type Write } from './write-batch.ts'
 
 /** What the prepared path needs of a libsql (or better-sqlite3) connection. */
 export interface SqliteHandle {
@@ -172,8 +172,7 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
       const creates: Array<{ i: number; row: ReturnType<typeof topicRow> }> = []
       items.forEach(({ effect }, i) => {
         if (effect.kind === 'createTopic') creates.push({ i, row: topicRow(effect.topic, at[i]!) })
-        else if (effect.kind === 'ignore') results[i] = { outcome: 'ignored', reason: effect.reason ?? null }
-        else if (effect.kind === 'reject') results[i] = { outcome: 'rejected', reason: effect.reason }
+        else if (effect.kind === 'ignore' || effect.kind === 'reject') results[i] = unwrittenResult(effect)
         else throw new Error(`the prepared path does not write ${effect.kind}`)
       })
       // A stable sort: the first delivery of a topic stays first, and is the one stored.

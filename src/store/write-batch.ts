@@ -169,6 +169,11 @@ async function changeTopicInfo(trx: Transaction<Database>, topicId: string | und
   return Number(updated.numUpdatedRows) > 0 ? stored : { outcome: 'ignored', reason: 'the topic is not known' }
 }
 
+/** What a callback that changes no topic did: ignored (and why, when known) or rejected (and why). */
+export function unwrittenResult(effect: Effect & { kind: 'ignore' | 'reject' }): Result {
+  return effect.kind === 'ignore' ? { outcome: 'ignored', reason: effect.reason ?? null } : { outcome: 'rejected', reason: effect.reason }
+}
+
 /** Applies one effect on its own (`replay`, and the rarer effects of a batch). */
 export async function applyEffect(trx: Transaction<Database>, effect: Effect, at: string): Promise<Result> {
   switch (effect.kind) {
@@ -181,9 +186,8 @@ export async function applyEffect(trx: Transaction<Database>, effect: Effect, at
     case 'changeTopicInfo':
       return changeTopicInfo(trx, effect.topicId, effect.profile, at)
     case 'ignore':
-      return { outcome: 'ignored', reason: effect.reason ?? null }
     case 'reject':
-      return { outcome: 'rejected', reason: effect.reason }
+      return unwrittenResult(effect)
   }
 }
 
