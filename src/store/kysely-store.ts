@@ -25,6 +25,13 @@ export interface KyselyStoreOptions {
    * again, after a pause that does not block the event loop, for up to {@link CONFLICT_BUDGET_MS}.
    */
   isConflict?(error: unknown): boolean
+  /**
+   * Whether a transaction failed because its connection was lost (PostgreSQL's backend terminated, the
+   * socket closed). Before COMMIT was sent, nothing of it was written, and it is run again on another
+   * connection, within the same budget as a conflict; during COMMIT its outcome is unknown, and the
+   * error stands.
+   */
+  isConnectionLost?(error: unknown): boolean
   /** Closes what the dialect opened, after Kysely is destroyed. */
   onClose?(): Promise<void> | void
   observer?: StoreObserver | undefined
@@ -74,7 +81,7 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, onClose, observer, watchOthers, commitWrites, plainWrites }: KyselyStoreOptions): Store {
+export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, isConnectionLost = () => false, onClose, observer, watchOthers, commitWrites, plainWrites }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
   // The error of the last write while writes fail for a reason other than their data (a full disk, a
   // read-only file, a lost database); null once a write commits. `ping` then tries a write.
@@ -108,14 +115,15 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
    * a serialization failure, a SQLite write lock held elsewhere): it was rolled back whole. For up to
    * {@link CONFLICT_BUDGET_MS}, with pauses that do not block the event loop.
    */
-  async function retryingConflicts<T>(work: () => Promise<T>): Promise<T> {
+  async function retryingConflicts<T>(work: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
     const started = performance.now()
     for (let attempt = 1; ; attempt++) {
       try {
         return await work()
       } catch (error) {
-        if (!isConflict(error) || performance.now() - started > CONFLICT_BUDGET_MS) throw error
-        observer?.conflictRetry?.()
+        const conflict = isConflict(error)
+        if ((!conflict && !alsoRetry(error)) || performance.now() - started > CONFLICT_BUDGET_MS) throw error
+        if (conflict) observer?.conflictRetry?.()
         // Backing off to 100 ms, with jitter so that two transactions do not meet again at once.
         await new Promise((resolve) => setTimeout(resolve, Math.min(100, 2 ** attempt) * (0.5 + Math.random())))
       }
@@ -124,20 +132,27 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
 
   /**
    * Runs `work` in a transaction that numbers the topics it changes, and tells the listeners after
-   * commit; a transaction that lost a conflict is run again.
+   * commit; a transaction that lost a conflict, or its connection before COMMIT, is run again.
    */
   function changing<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    // Whether the attempt under way got as far as COMMIT: a connection lost there leaves its outcome unknown.
+    let committing = false
     return noted(
-      retryingConflicts(async () => {
-        let last: number | null = null
-        const result = await db.transaction().execute(async (trx) => {
-          const value = await work(trx)
-          last = await assignPositions(trx, kind)
-          return value
-        })
-        if (last !== null) tell(last)
-        return result
-      }),
+      retryingConflicts(
+        async () => {
+          committing = false
+          let last: number | null = null
+          const result = await db.transaction().execute(async (trx) => {
+            const value = await work(trx)
+            last = await assignPositions(trx, kind)
+            committing = true
+            return value
+          })
+          if (last !== null) tell(last)
+          return result
+        },
+        (error) => !committing && isConnectionLost(error),
+      ),
     )
   }
 

@@ -87,6 +87,16 @@ function listenForChanges(url: string, onError: (error: Error) => void) {
 const DATA_ERRORS = /^(2[23]|54)/
 // A deadlock or a serialization failure: another transaction got in the way; run it again.
 const CONFLICTS = /^40(001|P01)$/
+/** The backend was terminated or crashed, or the connection broke: 57P01, 57P02, 08003, 08006, or a socket error. */
+const CONNECTION_LOST_CODES = /^(57P0[12]|0800[36]|ECONNRESET|EPIPE)$/
+/** What pg says of a query on a connection that has already closed. */
+const CONNECTION_LOST_MESSAGES = /^Connection terminated|connection error and is not queryable/
+
+/** Whether an error says that the connection under a query was lost. */
+export function isPostgresConnectionLost(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return CONNECTION_LOST_CODES.test(String(code ?? '')) || CONNECTION_LOST_MESSAGES.test(String(message ?? ''))
+}
 
 /**
  * Connects to PostgreSQL through a `pg` pool and brings the schema up to date. Several replicas may
@@ -133,5 +143,6 @@ export async function openPostgresStore(
     watchOthers: listenForChanges(url, onPoolError),
     isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
     isConflict: (error) => CONFLICTS.test(String((error as { code?: unknown })?.code ?? '')),
+    isConnectionLost: isPostgresConnectionLost,
   })
 }
