@@ -7,6 +7,12 @@ export function mainThreadCpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
 }
 
+/** CPU time (ms) used so far by a whole process, every thread of it (the GC's and workers' too): /proc/<pid>/stat. */
+export function processCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+}
+
 /** A process's peak resident memory so far (VmHWM), in MB. */
 export function peakRssMb(pid) {
   return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024

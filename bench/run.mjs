@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { fixedRate } from './fixed-rate.mjs'
-import { mainThreadCpuMs, peakRssMb } from './proc.mjs'
+import { mainThreadCpuMs, peakRssMb, processCpuMs } from './proc.mjs'
 import { spawnServer } from './spawn-server.mjs'
 import Libsql from 'libsql'
 
@@ -121,9 +121,18 @@ async function rounds(server, { acked, pairWith } = {}) {
   for (let round = 0; round < ROUNDS; round++) {
     const bareRps = pairWith ? summary(await drive(pairWith.port)).rps : null
     const cpuBefore = mainThreadCpuMs(server.pid)
+    const processBefore = processCpuMs(server.pid)
+    const generatorBefore = process.cpuUsage()
     const r = summary(await drive(server.port, { acked }))
-    const cpuUs = ((mainThreadCpuMs(server.pid) - cpuBefore) * 1000) / Math.max(1, r.total)
-    results.push({ ...r, cpuUs, bareRps })
+    const perRequest = (ms) => (ms * 1000) / Math.max(1, r.total)
+    const { user, system } = process.cpuUsage(generatorBefore)
+    results.push({
+      ...r,
+      bareRps,
+      cpuUs: perRequest(mainThreadCpuMs(server.pid) - cpuBefore),
+      processCpuUs: perRequest(processCpuMs(server.pid) - processBefore),
+      generatorCpuUs: perRequest((user + system) / 1000),
+    })
   }
   return results
 }
@@ -149,7 +158,7 @@ async function benchServer(name, open, scratch, pairWith) {
     lost = acked.filter((id) => !ids.has(id)).length
   }
   const paired = pairWith ? throughput.map((r) => r.rps / r.bareRps) : null
-  return { name, throughput, rps: median(throughput.map((r) => r.rps)), paired, cpuUs: median(throughput.map((r) => r.cpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
+  return { name, throughput, rps: median(throughput.map((r) => r.rps)), paired, cpuUs: median(throughput.map((r) => r.cpuUs)), processCpuUs: median(throughput.map((r) => r.processCpuUs)), generatorCpuUs: median(throughput.map((r) => r.generatorCpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
 }
 
 const version = (bin, args) =>
@@ -179,11 +188,11 @@ const rows = results.map((r) => {
   const perRound = r.throughput.map((t) => f(t.rps)).join(', ')
   // A service's ratio is the median of its paired rounds (each against a bare round just before it).
   const ratio = r.paired ? `**${f(median(r.paired), 2)}** (${r.paired.map((x) => f(x, 2)).join(', ')}; bare ${r.throughput.map((t) => f(t.bareRps)).join(', ')})` : `**${f(r.rps / bareNode.rps, 2)}**`
-  return `| ${r.name} | ${f(r.rps)} (${perRound}) | ${ratio} | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
+  return `| ${r.name} | ${f(r.rps)} (${perRound}) | ${ratio} | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} / ${f(r.processCpuUs)} | ${f(r.generatorCpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
 })
 const table = [
-  `| server | req/s, median (${ROUNDS} rounds) | × bare node:http (services: median of paired rounds) | × bare Deno.serve | p50 / p99 ms at ${RATE} req/s | peak RSS MB | main-thread CPU µs per request | acknowledged / stored / lost |`,
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| server | req/s, median (${ROUNDS} rounds) | × bare node:http (services: median of paired rounds) | × bare Deno.serve | p50 / p99 ms at ${RATE} req/s | peak RSS MB | CPU µs per request: main thread / whole process | load generator's CPU µs per request | acknowledged / stored / lost |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows,
 ].join('\n')
 const problems = results.flatMap((r) => [...r.throughput, r.fixed].filter((s) => s.errors + s.non2xx > 0).map((s) => `${r.name}: ${s.errors} errors, ${s.non2xx} non-2xx`))
