@@ -4,7 +4,9 @@
  */
 export const CONFLICT_BUDGET_MS = 5000
 
+import { errorCode } from './store-error.ts'
+
 /** Whether a SQLite error says only that another connection holds, or just changed, what it needs. */
 export function isSqliteConflict(error: unknown): boolean {
-  return /^SQLITE_BUSY/.test(String((error as { code?: unknown })?.code ?? ''))
+  return /^SQLITE_BUSY/.test(errorCode(error))
 }

@@ -4,6 +4,7 @@ import { CHANGES_CHANNEL } from './change-positions.ts'
 import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
 import type { Database } from './schema.ts'
+import { errorCode } from './store-error.ts'
 import type { ChangeListener, Store } from './types.ts'
 
 /**
@@ -94,8 +95,7 @@ const CONNECTION_LOST_MESSAGES = /^Connection terminated|connection error and is
 
 /** Whether an error says that the connection under a query was lost. */
 export function isPostgresConnectionLost(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
-  return CONNECTION_LOST_CODES.test(String(code ?? '')) || CONNECTION_LOST_MESSAGES.test(String(message ?? ''))
+  return CONNECTION_LOST_CODES.test(errorCode(error)) || CONNECTION_LOST_MESSAGES.test(String((error as { message?: unknown } | null | undefined)?.message ?? ''))
 }
 
 /**
@@ -141,8 +141,8 @@ export async function openPostgresStore(
     kind: 'postgres',
     observer,
     watchOthers: listenForChanges(url, onPoolError),
-    isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
-    isConflict: (error) => CONFLICTS.test(String((error as { code?: unknown })?.code ?? '')),
+    isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
+    isConflict: (error) => CONFLICTS.test(errorCode(error)),
     isConnectionLost: isPostgresConnectionLost,
   })
 }

@@ -4,6 +4,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
 import Libsql from 'libsql'
 import { createKyselyStore } from './kysely-store.ts'
 import { isSqliteConflict } from './conflicts.ts'
+import { errorCode } from './store-error.ts'
 import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { startSqliteWriter, writerScript } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
@@ -87,7 +88,7 @@ export async function openSqliteStore(path: string, { onMigrated, observer, onWa
     db,
     kind: 'sqlite',
     observer,
-    isDataError: (error) => DATA_ERRORS.test(String((error as { code?: unknown })?.code ?? '')),
+    isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
     isConflict: isSqliteConflict,
     ...(writer
       ? { commitWrites: (items) => writer.commit(items), onClose: () => writer.close() }

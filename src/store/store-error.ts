@@ -11,6 +11,18 @@ export class StoreError extends Error {
 }
 
 /**
+ * The driver's code of a database error (`SQLITE_BUSY`, `40001`, `ECONNRESET`), or `''` when it has none.
+ *
+ * @example
+ * ```ts
+ * if (/^SQLITE_BUSY/.test(errorCode(error))) retry()
+ * ```
+ */
+export function errorCode(error: unknown): string {
+  return String((error as { code?: unknown } | null | undefined)?.code ?? '')
+}
+
+/**
  * Reads work but writes fail, for a reason other than their data (a full disk, a read-only file):
  * what `Store.ping` throws after a write of its own failed too. Its cause is the database's error.
  *
