@@ -11,5 +11,7 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(OK)
   })
 })
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(JSON.stringify({ msg: 'listening', port: server.address().port })))
+server.listen(Number(process.env.PORT), '127.0.0.1', () =>
+  console.log(JSON.stringify({ msg: 'listening', port: server.address().port })),
+)
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

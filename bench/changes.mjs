@@ -32,13 +32,26 @@ async function start(env) {
   const port = await freePort()
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/node.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      IM_SDKAPPID: SDKAPPID,
+      IM_CALLBACK_TOKEN: TOKEN,
+      API_TOKEN,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   // LOG_LEVEL warn: the startup line is not written, so wait for the port to answer instead.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     if (i > 300) throw new Error('the service did not start in 30 s')
     await new Promise((r) => setTimeout(r, 100))
@@ -52,7 +65,10 @@ async function start(env) {
 /** Opens a stream and records when each topic's change arrives. */
 async function openStream(url, arrivals) {
   const controller = new AbortController()
-  const res = await fetch(`${url}/changes/stream`, { headers: { authorization: `Bearer ${API_TOKEN}` }, signal: controller.signal })
+  const res = await fetch(`${url}/changes/stream`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+    signal: controller.signal,
+  })
   if (res.status !== 200) throw new Error(`GET /changes/stream answered ${res.status}`)
   const reading = (async () => {
     const decoder = new TextDecoder()
@@ -79,7 +95,9 @@ async function openStream(url, arrivals) {
 /** Sends RATE callbacks a second for SECONDS to `url`, and records when each was answered OK. */
 async function send(url, oks) {
   const time = Math.floor(Date.now() / 1000)
-  const sign = createHash('sha256').update(TOKEN + time).digest('hex')
+  const sign = createHash('sha256')
+    .update(TOKEN + time)
+    .digest('hex')
   const path = `/callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime=${time}&Sign=${sign}`
   const run = randomBytes(4).toString('hex')
   const total = RATE * SECONDS
@@ -122,7 +140,15 @@ async function measure(name, sendTo, streamFrom) {
   // The stream can deliver a change before the HTTP answer to its callback is read: a negative delay
   // counts as 0 (the change was there when OK was).
   const ms = (d) => Math.max(0, d).toFixed(2)
-  return { name, callbacks: total, failed: failures, missing, p50: ms(percentile(delays, 50)), p99: ms(percentile(delays, 99)), max: ms(delays[delays.length - 1]) }
+  return {
+    name,
+    callbacks: total,
+    failed: failures,
+    missing,
+    p50: ms(percentile(delays, 50)),
+    p99: ms(percentile(delays, 99)),
+    max: ms(delays[delays.length - 1]),
+  }
 }
 
 const results = []
@@ -136,7 +162,10 @@ try {
   }
 
   const admin = new pg.Client({ connectionString: PG_SERVER, connectionTimeoutMillis: 2000 })
-  const reachable = await admin.connect().then(() => true, (error) => (console.error(`PostgreSQL not reachable (${error.message}): its rows are skipped`), false))
+  const reachable = await admin.connect().then(
+    () => true,
+    (error) => (console.error(`PostgreSQL not reachable (${error.message}): its rows are skipped`), false),
+  )
   if (reachable) {
     const name = `imsync_bench_${randomBytes(4).toString('hex')}`
     await admin.query(`create database ${name}`)
@@ -159,7 +188,10 @@ try {
   rmSync(scratch, { recursive: true, force: true })
 }
 
-console.log(`\nDelay from a callback's OK to its change on an open GET /changes/stream (${RATE} callbacks/s for ${SECONDS} s, node ${process.versions.node})\n`)
+console.log(
+  `\nDelay from a callback's OK to its change on an open GET /changes/stream (${RATE} callbacks/s for ${SECONDS} s, node ${process.versions.node})\n`,
+)
 console.log('| setup | callbacks | failed | missing | p50 ms | p99 ms | max ms |')
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const r of results) console.log(`| ${r.name} | ${r.callbacks} | ${r.failed} | ${r.missing} | ${r.p50} | ${r.p99} | ${r.max} |`)
+for (const r of results)
+  console.log(`| ${r.name} | ${r.callbacks} | ${r.failed} | ${r.missing} | ${r.p50} | ${r.p99} | ${r.max} |`)

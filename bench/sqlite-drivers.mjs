@@ -66,7 +66,9 @@ try {
     for (let i = 0; i < BATCHES; i++) batch()
     const n = BATCH * BATCHES
     const { user, system } = process.cpuUsage(cpu)
-    console.log(`${runtime}, ${name}: ${((1000 * (performance.now() - started)) / n).toFixed(1)} µs per callback, CPU ${((user + system) / n).toFixed(1)} µs (user ${(user / n).toFixed(1)}, system ${(system / n).toFixed(1)}), batches of ${BATCH}`)
+    console.log(
+      `${runtime}, ${name}: ${((1000 * (performance.now() - started)) / n).toFixed(1)} µs per callback, CPU ${((user + system) / n).toFixed(1)} µs (user ${(user / n).toFixed(1)}, system ${(system / n).toFixed(1)}), batches of ${BATCH}`,
+    )
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true })

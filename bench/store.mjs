@@ -59,7 +59,9 @@ try {
   const n = BATCHES * BATCH
   const wall = (1000 * (performance.now() - started)) / n
   const { user, system } = process.cpuUsage(cpu)
-  console.log(`SQLite store alone, ${BATCHES} batches of ${BATCH}: ${wall.toFixed(1)} µs per callback (CPU ${((user + system) / n).toFixed(1)} µs: user ${(user / n).toFixed(1)}, system ${(system / n).toFixed(1)})`)
+  console.log(
+    `SQLite store alone, ${BATCHES} batches of ${BATCH}: ${wall.toFixed(1)} µs per callback (CPU ${((user + system) / n).toFixed(1)} µs: user ${(user / n).toFixed(1)}, system ${(system / n).toFixed(1)})`,
+  )
   for (const [label, ms] of [...spent].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
     console.log(`  ${((1000 * ms) / n).toFixed(1).padStart(6)} µs per callback in ${label}…`)
   }

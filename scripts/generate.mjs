@@ -1,7 +1,7 @@
 // Makes generated/ from openapi.yaml: the TypeScript types (openapi-typescript) and the spec itself,
 // embedded as a module so that the service serves it without reading files at run time.
 // `node scripts/generate.mjs --check` writes nothing and fails when generated/ is stale.
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { parse } from 'yaml'
 
@@ -39,7 +39,9 @@ for (const [path, text] of Object.entries(files)) {
   }
 }
 if (stale.length > 0) {
-  console.error(`generated/ is stale: ${stale.join(', ')} differ from what openapi.yaml makes. Run \`npm run generate\` and commit the result.`)
+  console.error(
+    `generated/ is stale: ${stale.join(', ')} differ from what openapi.yaml makes. Run \`npm run generate\` and commit the result.`,
+  )
   process.exit(1)
 }
 console.log(check ? 'generated/ is up to date with openapi.yaml' : `wrote ${Object.keys(files).join(', ')}`)

@@ -1,17 +1,17 @@
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi'
+import { type Hook, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { DEFAULTS, type Config } from './config/index.ts'
+import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
+import { type Config, DEFAULTS } from './config/index.ts'
 import { Refusal } from './contract/refusal.ts'
 import { answerRefusal } from './http/answers.ts'
-import { createCallbackCore, createRequestIds, refusalFor, type CallbackCore } from './http/callback-core.ts'
+import { type CallbackCore, createCallbackCore, createRequestIds, refusalFor } from './http/callback-core.ts'
 import { createLogger, type Logger } from './log/index.ts'
 import { createMetrics, type Metrics } from './metrics/index.ts'
-import { registerCallbackRoute, type CallbackConfig, type CallbackCoreDeps } from './routes/callback.ts'
+import { type CallbackConfig, type CallbackCoreDeps, registerCallbackRoute } from './routes/callback.ts'
+import { registerChanges } from './routes/changes.ts'
 import { registerDocs } from './routes/docs.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerReadApi } from './routes/read-api.ts'
-import { registerChanges } from './routes/changes.ts'
-import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
 import type { Store } from './store/index.ts'
 
 /**
@@ -113,7 +113,9 @@ function checkSecrets(config: AppDeps['config']): void {
   })
   const apiToken: unknown = config.apiToken
   if (apiToken !== undefined && (typeof apiToken !== 'string' || apiToken === '')) {
-    throw new TypeError(`createApp: config.apiToken is ${describeBadSecret(apiToken)}; pass a non-empty string, or leave it out to close the read API`)
+    throw new TypeError(
+      `createApp: config.apiToken is ${describeBadSecret(apiToken)}; pass a non-empty string, or leave it out to close the read API`,
+    )
   }
 }
 
@@ -154,7 +156,7 @@ export function assembleApp({
   onTopicInfoChanged,
   changeFeed,
 }: AppDeps): { app: OpenAPIHono<AppEnv>; callbacks: CallbackCore } {
-  if (!given?.sdkAppId) throw new TypeError('createApp: config.sdkAppId is required (your IM app\'s SDKAppID)')
+  if (!given?.sdkAppId) throw new TypeError("createApp: config.sdkAppId is required (your IM app's SDKAppID)")
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
   checkSecrets(given)
   const config: AppConfig = {
@@ -185,9 +187,20 @@ export function assembleApp({
     return refuse(c, refusalFor(error, where, { log, deadlineMs: config.callbackDeadlineMs }))
   })
 
-  app.notFound((c) => refuse(c, new Refusal('NOT_FOUND', `No route ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs`)))
+  app.notFound((c) =>
+    refuse(c, new Refusal('NOT_FOUND', `No route ${c.req.method} ${c.req.path.slice(0, 200)}; see /docs`)),
+  )
 
-  const callbacks = createCallbackCore({ config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged, requestIds })
+  const callbacks = createCallbackCore({
+    config,
+    store,
+    clock,
+    log,
+    metrics,
+    onTopicCreated,
+    onTopicInfoChanged,
+    requestIds,
+  })
   registerCallbackRoute(app, callbacks)
   registerReadApi(app, { store, apiToken: config.apiToken, metrics })
   registerChanges(app, {

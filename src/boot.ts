@@ -1,14 +1,14 @@
-import { assembleApp } from './app.ts'
-import { ConfigError, loadConfig, type Config } from './config/index.ts'
-import { createLogger, describeError, type Logger } from './log/index.ts'
-import { openStore, type Store } from './store/index.ts'
-import { createMetrics } from './metrics/index.ts'
-import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from './app.ts'
+import { assembleApp } from './app.ts'
+import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
+import { type Config, ConfigError, loadConfig } from './config/index.ts'
 import type { CallbackCore } from './http/callback-core.ts'
-import { createChangeFeed, type ChangeFeed } from './changes/create-change-feed.ts'
+import { createLogger, describeError, type Logger } from './log/index.ts'
+import { createMetrics } from './metrics/index.ts'
+import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import { createEventPruner, type EventPruner } from './retention/index.ts'
+import { openStore, type Store } from './store/index.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
@@ -103,7 +103,12 @@ function hostAndPort(host: string, port: number): string {
  * logStartup(booted, 'node 20.19.0', 8080, { terminal: process.stdout.isTTY === true })
  * ```
  */
-export function logStartup({ config, store, log }: Pick<Booted, 'config' | 'store' | 'log'>, runtime: string, port: number, { terminal = false } = {}): void {
+export function logStartup(
+  { config, store, log }: Pick<Booted, 'config' | 'store' | 'log'>,
+  runtime: string,
+  port: number,
+  { terminal = false } = {},
+): void {
   const url = serviceUrl(config.host, port)
   log.info('listening', {
     runtime,
@@ -115,7 +120,10 @@ export function logStartup({ config, store, log }: Pick<Booted, 'config' | 'stor
     signEnforced: config.callbackTokens.length > 0,
     previousTokenAccepted: config.callbackTokens.length > 1,
     readApi: config.apiToken !== undefined,
-    reconcile: config.reconcile === undefined ? 'off' : { apiBase: config.reconcile.apiBase, everySeconds: config.reconcile.intervalMs / 1000 },
+    reconcile:
+      config.reconcile === undefined
+        ? 'off'
+        : { apiBase: config.reconcile.apiBase, everySeconds: config.reconcile.intervalMs / 1000 },
     events: {
       retentionDays: config.eventRetentionDays === 0 ? 'for ever' : config.eventRetentionDays,
       rejected: config.pruneRejected ? 'pruned' : 'kept',
@@ -123,20 +131,26 @@ export function logStartup({ config, store, log }: Pick<Booted, 'config' | 'stor
     },
   })
   if (config.callbackTokens.length === 0) {
-    log.warn('IM_CALLBACK_TOKEN is not set: callbacks are checked by SdkAppid only, so anyone who knows it can post them')
+    log.warn(
+      'IM_CALLBACK_TOKEN is not set: callbacks are checked by SdkAppid only, so anyone who knows it can post them',
+    )
   }
   if (config.apiToken === undefined) {
-    log.warn('API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them')
+    log.warn(
+      'API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them',
+    )
   }
   if (config.reconcile === undefined) {
     log.warn(
-      'IM_ADMIN_IDENTIFIER and IM_SECRET_KEY are not set: reconciliation with IM\'s REST API is off, so a callback IM never retries ' +
+      "IM_ADMIN_IDENTIFIER and IM_SECRET_KEY are not set: reconciliation with IM's REST API is off, so a callback IM never retries " +
         '(sent while the service was down, or answered 503) is missing from the mirror for good, and topic profile changes are not applied',
     )
   }
   if (terminal) {
     log.flush()
-    console.error(`\nim-topic-sync is listening on ${url} (callbacks: POST ${url}/callback)\nAPI reference: ${url}/docs\n`)
+    console.error(
+      `\nim-topic-sync is listening on ${url} (callbacks: POST ${url}/callback)\nAPI reference: ${url}/docs\n`,
+    )
   }
 }
 

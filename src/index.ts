@@ -19,52 +19,52 @@
  * ```
  * @module
  */
-export { createApp, type AppConfig, type AppDeps, type AppEnv } from './app.ts'
-export { createChangeFeed, type ChangeFeed, type ChangeFeedOptions } from './changes/create-change-feed.ts'
-export type { TopicCreatedEvent } from './routes/callback.ts'
-export { ConfigError, DEFAULTS, loadConfig, type Config } from './config/index.ts'
-export { sign, verifyCallback, type CallbackCredentials, type VerifyCallbackOptions } from './verify/index.ts'
-export { sampleBody, sendCallback, type SendOptions, type SendResult } from './cli/send.ts'
-export { replayRejected, type ReplayChange, type ReplayReport } from './cli/replay.ts'
+export { type AppConfig, type AppDeps, type AppEnv, createApp } from './app.ts'
+export { type ChangeFeed, type ChangeFeedOptions, createChangeFeed } from './changes/create-change-feed.ts'
+export { type ReplayChange, type ReplayReport, replayRejected } from './cli/replay.ts'
+export { type SendOptions, type SendResult, sampleBody, sendCallback } from './cli/send.ts'
+export { type Config, ConfigError, DEFAULTS, loadConfig } from './config/index.ts'
 export {
-  DatabaseUrlError,
-  describeDatabaseUrl,
-  openPostgresStore,
-  openSqliteStore,
-  openStore,
-  StoreError,
-  type Effect,
-  type MirrorChange,
-  type TopicProfile,
-  type NewTopic,
-  type PostgresStoreOptions,
-  type Store,
-  type StoreKind,
-} from './store/index.ts'
+  CallbackAfterCreateTopic,
+  CallbackAfterTopicDestroyed,
+  CallbackAnswer,
+  CallbackBody,
+  type ErrorKind,
+  errorCodes,
+  type Generated,
+  OtherCallback,
+  Refusal,
+} from './contract/index.ts'
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './log/index.ts'
 export {
   createImRestClient,
   createReconciler,
   describeChange,
   ImApiError,
-  makeUserSig,
-  reconcileMirror,
   type ImRestClient,
   type ImRestClientOptions,
   type ImTopic,
-  type Reconciler,
-  type ReconcilerOptions,
+  makeUserSig,
   type ReconcileOptions,
   type ReconcileReport,
+  type Reconciler,
+  type ReconcilerOptions,
+  reconcileMirror,
 } from './reconcile/index.ts'
+export type { TopicCreatedEvent } from './routes/callback.ts'
 export {
-  CallbackAfterCreateTopic,
-  CallbackAfterTopicDestroyed,
-  CallbackAnswer,
-  CallbackBody,
-  errorCodes,
-  OtherCallback,
-  Refusal,
-  type ErrorKind,
-  type Generated,
-} from './contract/index.ts'
+  DatabaseUrlError,
+  describeDatabaseUrl,
+  type Effect,
+  type MirrorChange,
+  type NewTopic,
+  openPostgresStore,
+  openSqliteStore,
+  openStore,
+  type PostgresStoreOptions,
+  type Store,
+  StoreError,
+  type StoreKind,
+  type TopicProfile,
+} from './store/index.ts'
+export { type CallbackCredentials, sign, type VerifyCallbackOptions, verifyCallback } from './verify/index.ts'

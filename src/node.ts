@@ -4,13 +4,14 @@
  * and SIGINT: it stops accepting, finishes what is in flight, commits pending writes, and exits 0.
  * @module
  */
-import { getRequestListener } from '@hono/node-server'
+
 import { createServer, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { clientErrorAnswer } from './http/client-error.ts'
-import { answerCallbacksOnNode } from './http/node-callbacks.ts'
-import { limitConnectionsPerAddress } from './http/limit-connections.ts'
+import { getRequestListener } from '@hono/node-server'
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
+import { clientErrorAnswer } from './http/client-error.ts'
+import { limitConnectionsPerAddress } from './http/limit-connections.ts'
+import { answerCallbacksOnNode } from './http/node-callbacks.ts'
 import { describeError } from './log/index.ts'
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { LOG_SECRETS, findSecrets } from './helpers/log-secrets.ts'
+import { findSecrets, LOG_SECRETS } from './helpers/log-secrets.ts'
 
 // Every log line that the suites make (apps in process, and services in their own processes) is kept
 // in one folder for the run; when the run ends, they are searched for tokens, Signs and bodies. A hit
@@ -34,7 +34,9 @@ export default function setup(project: TestProject) {
       return
     }
     if (hits.length > 0) fail(`Secrets in the logs of the test run:\n${hits.slice(0, 20).join('\n')}`)
-    console.log(`Searched ${lines} log lines from ${files.length} files for ${LOG_SECRETS.length} secrets, Signs and bodies: none found.`)
+    console.log(
+      `Searched ${lines} log lines from ${files.length} files for ${LOG_SECRETS.length} secrets, Signs and bodies: none found.`,
+    )
   }
 }
 

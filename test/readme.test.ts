@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
-import { errorCodes } from '../src/contract/index.ts'
 import { OK_ANSWER_JSON } from '../src/contract/answer.ts'
+import { errorCodes } from '../src/contract/index.ts'
 import { openSqliteStore } from '../src/store/index.ts'
 import { sign } from '../src/verify/index.ts'
 import { sampleAfterCreateTopic } from './fixtures/index.ts'
@@ -49,7 +49,8 @@ function shellEnv(extra: Record<string, string>): Record<string, string> {
 
 /** TypeScript as the README shows it, turned into a module that Node runs. */
 function transpile(code: string): string {
-  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    .outputText
 }
 
 /** The `| code | status |` rows of a Markdown error table. */
@@ -57,12 +58,29 @@ function errorRows(text: string): Array<[number, number]> {
   return [...text.matchAll(/^\s*\| (\d+) \| (\d{3}) \|/gm)].map((m) => [Number(m[1]), Number(m[2])])
 }
 
-const RUN_BY_THIS_FILE = ['start', 'test', 'session-start', 'session-curl', 'session-send', 'session-read', 'reconcile', 'library', 'client', 'follow', 'changes-curl', 'types', 'postgres']
+const RUN_BY_THIS_FILE = [
+  'start',
+  'test',
+  'session-start',
+  'session-curl',
+  'session-send',
+  'session-read',
+  'reconcile',
+  'library',
+  'client',
+  'follow',
+  'changes-curl',
+  'types',
+  'postgres',
+]
 
 describe('the README', () => {
   it('marks every shell and TypeScript block with the test that runs it', () => {
     const runnable = blocks.filter((b) => b.lang !== 'text')
-    expect(runnable.every((b) => ['sh', 'ts'].includes(b.lang)), 'blocks are sh, ts or text').toBe(true)
+    expect(
+      runnable.every((b) => ['sh', 'ts'].includes(b.lang)),
+      'blocks are sh, ts or text',
+    ).toBe(true)
     expect(runnable.map((b) => b.name ?? '(unmarked)').sort()).toEqual([...RUN_BY_THIS_FILE].sort())
   })
 
@@ -90,7 +108,12 @@ describe('the README', () => {
       env: { IM_CALLBACK_TOKEN: undefined, DATABASE_URL: `file:${join(cwd, 'callbacks.db')}` },
     })
     const startup = JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!)
-    expect(startup).toMatchObject({ store: 'sqlite', signEnforced: false, url: service.url, docs: `${service.url}/docs` })
+    expect(startup).toMatchObject({
+      store: 'sqlite',
+      signEnforced: false,
+      url: service.url,
+      docs: `${service.url}/docs`,
+    })
     expect((await fetch(`${service.url}/docs`)).status).toBe(200)
     expect(await service.stop()).toBe(0)
   })
@@ -105,15 +128,24 @@ describe('the README', () => {
       'set -uo pipefail',
       block('session-start'),
       'for _ in $(seq 1 300); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done',
-      ...['session-curl', 'session-send', 'session-read'].map((name) => `{\n${block(name)}\n} > ${out}/${name}.out 2>&1`),
+      ...['session-curl', 'session-send', 'session-read'].map(
+        (name) => `{\n${block(name)}\n} > ${out}/${name}.out 2>&1`,
+      ),
     ].join('\n')
-    const { stdout } = await run('bash', ['-c', script], { cwd: ROOT, env: shellEnv({ PORT: String(port), DATABASE_URL: `file:${join(out, 'db.db')}` }) })
+    const { stdout } = await run('bash', ['-c', script], {
+      cwd: ROOT,
+      env: shellEnv({ PORT: String(port), DATABASE_URL: `file:${join(out, 'db.db')}` }),
+    })
     expect(readFileSync(join(out, 'session-curl.out'), 'utf8')).toBe(OK_ANSWER_JSON)
     const sent = readFileSync(join(out, 'session-send.out'), 'utf8')
     expect(sent).toContain('HTTP 200 ActionStatus=OK ErrorCode=0')
     expect(sent).toContain('IM would count this callback a success.')
     const read = readFileSync(join(out, 'session-read.out'), 'utf8')
-    expect(JSON.parse(read)).toMatchObject({ TopicId: sampleAfterCreateTopic.TopicId, Name: 'MyFirstTopic', DeletedAt: null })
+    expect(JSON.parse(read)).toMatchObject({
+      TopicId: sampleAfterCreateTopic.TopicId,
+      Name: 'MyFirstTopic',
+      DeletedAt: null,
+    })
     // The service the session started drained and stopped, and holds nothing.
     expect(stdout).toContain('"msg":"stopped"')
     expect(await listens(`http://127.0.0.1:${port}`)).toBe(false)
@@ -134,7 +166,10 @@ console.log(JSON.stringify({ signed: __signed.status, forged: __forged.status })
 await store.close()
 `
     writeFileSync(file, transpile(block('library')) + probe)
-    const { stdout } = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}` }) })
+    const { stdout } = await run(process.execPath, [file], {
+      cwd: ROOT,
+      env: shellEnv({ IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}` }),
+    })
     const lines = stdout.trim().split('\n')
     expect(lines[0]).toBe(`new topic ${sampleAfterCreateTopic.TopicId} MyFirstTopic`)
     expect(JSON.parse(lines[1]!)).toEqual({ signed: 200, forged: 401 })
@@ -143,8 +178,14 @@ await store.close()
     await store.close()
 
     // Without the variable, the example stops with a message rather than accepting the token "undefined".
-    const unset = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ DATABASE_URL: `file:${dbFile}` }) }).catch((e: { code: number; stderr: string }) => e)
-    expect(unset).toMatchObject({ code: 1, stderr: expect.stringContaining('Set IM_CALLBACK_TOKEN to the callback token of the IM console') })
+    const unset = await run(process.execPath, [file], {
+      cwd: ROOT,
+      env: shellEnv({ DATABASE_URL: `file:${dbFile}` }),
+    }).catch((e: { code: number; stderr: string }) => e)
+    expect(unset).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('Set IM_CALLBACK_TOKEN to the callback token of the IM console'),
+    })
   })
 
   it('runs the client example against the real service', async () => {
@@ -152,8 +193,14 @@ await store.close()
     try {
       expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
       const file = join(inPackage, 'client.mjs')
-      writeFileSync(file, transpile(block('client')) + '\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n')
-      const { stdout } = await run(process.execPath, [file], { cwd: ROOT, env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }) })
+      writeFileSync(
+        file,
+        transpile(block('client')) + '\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n',
+      )
+      const { stdout } = await run(process.execPath, [file], {
+        cwd: ROOT,
+        env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }),
+      })
       expect(stdout.trim().split('\n')).toEqual(['MyFirstTopic null', JSON.stringify([sampleAfterCreateTopic.TopicId])])
     } finally {
       await service.stop()
@@ -164,7 +211,11 @@ await store.close()
     const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'follow.db')}` } })
     const file = join(inPackage, 'follow.mjs')
     writeFileSync(file, transpile(block('follow')))
-    const child = spawn(process.execPath, [file], { cwd: ROOT, env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [file], {
+      cwd: ROOT,
+      env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
@@ -178,7 +229,10 @@ await store.close()
     try {
       expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
       await waitFor('caught up')
-      expect((await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `${sampleAfterCreateTopic.TopicId}-2` })).status).toBe(200)
+      expect(
+        (await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `${sampleAfterCreateTopic.TopicId}-2` }))
+          .status,
+      ).toBe(200)
       await waitFor(`2 created ${sampleAfterCreateTopic.TopicId}-2`)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
@@ -195,13 +249,21 @@ await store.close()
 
   it('runs the curl example of the change feed: a page, then the stream after position 1', async () => {
     const port = await freePort()
-    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'changes-curl.db')}`, PORT: String(port) } })
-    const child = spawn('bash', ['-c', block('changes-curl')], { cwd: ROOT, env: shellEnv({ API_TOKEN, PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const service = await startService({
+      env: { DATABASE_URL: `file:${join(scratch, 'changes-curl.db')}`, PORT: String(port) },
+    })
+    const child = spawn('bash', ['-c', block('changes-curl')], {
+      cwd: ROOT,
+      env: shellEnv({ API_TOKEN, PORT: String(port) }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
     try {
-      for (const n of [1, 2]) expect((await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `curl-${n}` })).status).toBe(200)
+      for (const n of [1, 2])
+        expect((await sendSigned(service.url, { ...sampleAfterCreateTopic, TopicId: `curl-${n}` })).status).toBe(200)
       // The page was read before or after the two callbacks: wait for the stream's event 2.
       for (let waited = 0; !out.includes('id: 2\n'); waited += 20) {
         if (waited > 10_000) throw new Error(`no event 2 from the curl example: ${out}`)
@@ -209,7 +271,9 @@ await store.close()
       }
       const [page, ...stream] = out.split('\n')
       expect(JSON.parse(page!)).toMatchObject({ nextCursor: expect.stringMatching(/^\d+$/), hasMore: false })
-      expect(stream.join('\n')).toMatch(/^retry: 1000\n: changes after position 1\n\n(: heartbeat\n\n)*id: 2\nevent: change\ndata: \{"position":2,"kind":"created"/)
+      expect(stream.join('\n')).toMatch(
+        /^retry: 1000\n: changes after position 1\n\n(: heartbeat\n\n)*id: 2\nevent: change\ndata: \{"position":2,"kind":"created"/,
+      )
       expect(stream.join('\n')).not.toContain('id: 1\n')
     } finally {
       process.kill(-child.pid!, 'SIGTERM')
@@ -222,7 +286,13 @@ await store.close()
     try {
       im.addTopic('@TGS#_@TGS#g', { TopicId: '@TGS#_@TGS#g@TOPIC#_readme', TopicName: 'from IM' })
       const dbFile = join(scratch, 'reconcile.db')
-      const env = shellEnv({ IM_SDKAPPID: SDKAPPID, IM_ADMIN_IDENTIFIER: IM_ADMIN, IM_SECRET_KEY, IM_API_BASE: im.url, DATABASE_URL: `file:${dbFile}` })
+      const env = shellEnv({
+        IM_SDKAPPID: SDKAPPID,
+        IM_ADMIN_IDENTIFIER: IM_ADMIN,
+        IM_SECRET_KEY,
+        IM_API_BASE: im.url,
+        DATABASE_URL: `file:${dbFile}`,
+      })
       const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block('reconcile')], { cwd: ROOT, env })
       expect(stdout.trim().split('\n')).toEqual([
         'would have created @TGS#_@TGS#g@TOPIC#_readme in @TGS#_@TGS#g: IM lists the topic and the mirror lacked it',
@@ -246,24 +316,28 @@ await store.close()
     expect(types).toContain('"/callback": {')
   })
 
-  it.skipIf(!postgresAvailable)('starts on PostgreSQL with its DATABASE_URL example (skipped only without a server)', async () => {
-    const code = block('postgres').trim()
-    const example = 'postgres://imsync:secret@db.internal:5432/imsync'
-    expect(code).toContain(example)
-    const db = await createThrowawayDatabase()
-    try {
-      // The one change: the example's server is replaced by the test's throwaway database.
-      const service = await startService({ command: ['bash', ['-c', code.replace(example, db.url)]], env: {} })
-      expect(JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!).store).toBe('postgres')
-      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
-      expect(await service.stop()).toBe(0)
-    } finally {
-      await db.drop()
-    }
-  })
+  it.skipIf(!postgresAvailable)(
+    'starts on PostgreSQL with its DATABASE_URL example (skipped only without a server)',
+    async () => {
+      const code = block('postgres').trim()
+      const example = 'postgres://imsync:secret@db.internal:5432/imsync'
+      expect(code).toContain(example)
+      const db = await createThrowawayDatabase()
+      try {
+        // The one change: the example's server is replaced by the test's throwaway database.
+        const service = await startService({ command: ['bash', ['-c', code.replace(example, db.url)]], env: {} })
+        expect(JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!).store).toBe('postgres')
+        expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+        expect(await service.stop()).toBe(0)
+      } finally {
+        await db.drop()
+      }
+    },
+  )
 
   it('has no block that points at a server the reader has not started', () => {
     // One port variable throughout: every URL of the session is built from $PORT.
-    for (const name of ['session-curl', 'session-send', 'session-read']) expect(block(name)).not.toMatch(/127\.0\.0\.1:\d/)
+    for (const name of ['session-curl', 'session-send', 'session-read'])
+      expect(block(name)).not.toMatch(/127\.0\.0\.1:\d/)
   })
 })

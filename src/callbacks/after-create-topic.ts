@@ -15,7 +15,10 @@ import type { CallbackHandler } from './types.ts'
 export const afterCreateTopic: CallbackHandler = (body, query): Effect => {
   const parsed = CallbackAfterCreateTopic.safeParse(body, { reportInput: true })
   if (!parsed.success) {
-    return { kind: 'reject', reason: `Group.CallbackAfterCreateTopic body is invalid: ${describeIssues(parsed.error.issues)}` }
+    return {
+      kind: 'reject',
+      reason: `Group.CallbackAfterCreateTopic body is invalid: ${describeIssues(parsed.error.issues)}`,
+    }
   }
   const b = parsed.data
   const list = b.UserDefinedDataList?.map(({ Key, Value }) => ({ Key, Value })) ?? null

@@ -15,10 +15,17 @@ import type { CallbackHandler } from './types.ts'
 export const afterGroupDestroyed: CallbackHandler = (body): Effect => {
   const parsed = CallbackAfterGroupDestroyed.safeParse(body, { reportInput: true })
   if (!parsed.success) {
-    return { kind: 'reject', reason: `Group.CallbackAfterGroupDestroyed body is invalid: ${describeIssues(parsed.error.issues)}` }
+    return {
+      kind: 'reject',
+      reason: `Group.CallbackAfterGroupDestroyed body is invalid: ${describeIssues(parsed.error.issues)}`,
+    }
   }
   const { GroupId, Type } = parsed.data
-  if (GroupId.includes('\0')) return { kind: 'reject', reason: 'Group.CallbackAfterGroupDestroyed body is invalid: GroupId contains a NUL character (U+0000)' }
+  if (GroupId.includes('\0'))
+    return {
+      kind: 'reject',
+      reason: 'Group.CallbackAfterGroupDestroyed body is invalid: GroupId contains a NUL character (U+0000)',
+    }
   if (Type !== 'Community') return { kind: 'ignore', reason: `a ${Type.slice(0, 40)} group has no topics` }
   return { kind: 'destroyGroup', groupId: GroupId }
 }

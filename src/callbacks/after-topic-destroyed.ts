@@ -16,7 +16,10 @@ import type { CallbackHandler } from './types.ts'
 export const afterTopicDestroyed: CallbackHandler = (body): Effect => {
   const parsed = CallbackAfterTopicDestroyed.safeParse(body, { reportInput: true })
   if (!parsed.success) {
-    return { kind: 'reject', reason: `Group.CallbackAfterTopicDestroyed body is invalid: ${describeIssues(parsed.error.issues)}` }
+    return {
+      kind: 'reject',
+      reason: `Group.CallbackAfterTopicDestroyed body is invalid: ${describeIssues(parsed.error.issues)}`,
+    }
   }
   const { GroupId, TopicIdList } = parsed.data
   const topicIds = typeof TopicIdList === 'string' ? [TopicIdList] : TopicIdList

@@ -17,7 +17,10 @@ import type { CallbackHandler } from './types.ts'
 export const afterTopicInfoChanged: CallbackHandler = (body): Effect => {
   const parsed = CallbackAfterTopicInfoChanged.safeParse(body, { reportInput: true })
   if (!parsed.success) {
-    return { kind: 'reject', reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${describeIssues(parsed.error.issues)}` }
+    return {
+      kind: 'reject',
+      reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${describeIssues(parsed.error.issues)}`,
+    }
   }
   const { GroupId, TopicId, Name, Introduction, Notification, FaceUrl } = parsed.data
   const profile: Partial<TopicProfile> = {}

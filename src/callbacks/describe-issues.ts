@@ -18,13 +18,18 @@ function describeIssue(issue: z.core.$ZodIssue, at: readonly PropertyKey[] = [])
   const path = [...at, ...issue.path]
   const field = pathOf(path) || 'the body'
   if (issue.code === 'invalid_type') {
-    const expected = issue.expected === 'array' ? 'an array' : issue.expected === 'object' ? 'an object' : `a ${issue.expected}`
-    return issue.input === undefined ? `${field} is required (${expected})` : `${field} must be ${expected}, got ${kindOf(issue.input)}`
+    const expected =
+      issue.expected === 'array' ? 'an array' : issue.expected === 'object' ? 'an object' : `a ${issue.expected}`
+    return issue.input === undefined
+      ? `${field} is required (${expected})`
+      : `${field} must be ${expected}, got ${kindOf(issue.input)}`
   }
   if (issue.code === 'invalid_union') {
     // A string-or-array field (TopicIdList): when the value has one of the two shapes, say what is
     // wrong inside it rather than that the shape is wrong.
-    const branch = issue.errors.find((issues) => issues.length > 0 && issues.every((sub) => sub.code !== 'invalid_type' || sub.path.length > 0))
+    const branch = issue.errors.find(
+      (issues) => issues.length > 0 && issues.every((sub) => sub.code !== 'invalid_type' || sub.path.length > 0),
+    )
     if (branch) return branch.map((sub) => describeIssue(sub, path)).join('; ')
     return `${field} must be an array of strings or a string, got ${kindOf(issue.input)}`
   }

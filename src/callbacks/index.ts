@@ -3,6 +3,7 @@
  * `replay` share.
  * @module
  */
-export { handlers, interpretCallback, type Interpretation } from './interpret-callback.ts'
-export type { CallbackHandler } from './types.ts'
+
 export { checkJsonShape, type JsonLimits } from './check-json-shape.ts'
+export { handlers, type Interpretation, interpretCallback } from './interpret-callback.ts'
+export type { CallbackHandler } from './types.ts'

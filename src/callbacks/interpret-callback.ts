@@ -26,7 +26,9 @@ const STORED_QUERY_PARAMETERS = ['ClientIP', 'OptPlatform'] as const
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** What to do with an authenticated callback: its effect, and the refusal to answer with if it is rejected. */
-export type Interpretation = { effect: Effect; refusal?: undefined } | { effect: Effect & { kind: 'reject' }; refusal: Refusal }
+export type Interpretation =
+  | { effect: Effect; refusal?: undefined }
+  | { effect: Effect & { kind: 'reject' }; refusal: Refusal }
 
 function rejected(refusal: Refusal): Interpretation {
   return { effect: { kind: 'reject', reason: refusal.message }, refusal }
@@ -52,7 +54,8 @@ export function interpretCallback(
     return rejected(new Refusal('COMMAND_MISSING', 'CallbackCommand is missing from the query string'))
   }
   const commandProblem = storedStringProblem(command, MAX_COMMAND_LENGTH, 1)
-  if (commandProblem) return rejected(new Refusal('PARAMETER_INVALID', `The CallbackCommand query parameter ${commandProblem}`))
+  if (commandProblem)
+    return rejected(new Refusal('PARAMETER_INVALID', `The CallbackCommand query parameter ${commandProblem}`))
   let text: string
   try {
     text = utf8.decode(raw)
@@ -68,7 +71,12 @@ export function interpretCallback(
   } catch (error) {
     // The parser's own message quotes the body; say only where it broke.
     const at = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1]
-    const where = at === undefined ? (text.length > 0 ? ' (it ends too early or holds a stray character)' : '') : ` (at character ${at})`
+    const where =
+      at === undefined
+        ? text.length > 0
+          ? ' (it ends too early or holds a stray character)'
+          : ''
+        : ` (at character ${at})`
     return rejected(new Refusal('BODY_NOT_JSON', `The body is not valid JSON${where}`))
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {

@@ -47,7 +47,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * return new Response(createChangeStream({ store, feed, after: 0, heartbeatMs: 15_000 }), { headers })
  * ```
  */
-export function createChangeStream({ store, feed, after, heartbeatMs, pageSize = 100, signal, log }: ChangeStreamOptions): ReadableStream<Uint8Array> {
+export function createChangeStream({
+  store,
+  feed,
+  after,
+  heartbeatMs,
+  pageSize = 100,
+  signal,
+  log,
+}: ChangeStreamOptions): ReadableStream<Uint8Array> {
   let cursor = after
   // Whether the last read followed a wake-up: if it found nothing, the stream pauses a little before
   // it waits again, so that a feed that keeps waking it for nothing cannot make it spin.

@@ -60,7 +60,11 @@ export async function replayRejected(
         report.stillRejected.push({ ...base, to: 'rejected', reason: refusal.message })
         continue
       }
-      const to = dryRun ? (effect.kind === 'ignore' ? 'ignored' : 'stored') : await store.replay(event.id, effect, now())
+      const to = dryRun
+        ? effect.kind === 'ignore'
+          ? 'ignored'
+          : 'stored'
+        : await store.replay(event.id, effect, now())
       report.changed.push({ ...base, to, reason: null })
     }
   }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { ConfigError, loadConfig, loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
 import { createImRestClient, describeChange, ImApiError, reconcileMirror } from '../reconcile/index.ts'
 import { describeDatabaseUrl, openStore } from '../store/index.ts'
@@ -92,7 +92,12 @@ Options:
   --dry-run          print what would change, and write nothing
   --json             print the report as JSON
   -h, --help         this help`,
-    options: { group: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      group: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
 } satisfies Record<string, { usage: string; options: ParseArgsConfig['options'] }>
 
@@ -106,7 +111,8 @@ async function send(values: Record<string, string | boolean | undefined>, io: Cl
   if (sdkAppId === undefined) throw new UsageError('--sdkappid is required (or set IM_SDKAPPID)')
   let time: number | undefined
   if (values.time !== undefined) {
-    if (!/^\d{1,12}$/.test(values.time as string)) throw new UsageError(`--time must be Unix seconds, got ${JSON.stringify(values.time)}`)
+    if (!/^\d{1,12}$/.test(values.time as string))
+      throw new UsageError(`--time must be Unix seconds, got ${JSON.stringify(values.time)}`)
     time = Number(values.time)
   }
   let body: Record<string, unknown>
@@ -117,12 +123,15 @@ async function send(values: Record<string, string | boolean | undefined>, io: Cl
     } catch (error) {
       throw new UsageError(`--file ${values.file}: ${error instanceof Error ? error.message : String(error)}`)
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--file ${values.file} must hold a JSON object`)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new UsageError(`--file ${values.file} must hold a JSON object`)
     body = parsed as Record<string, unknown>
   } else {
     body = sampleBody((values.command as string | undefined) ?? 'Group.CallbackAfterCreateTopic')
   }
-  const command = (values.command as string | undefined) ?? (typeof body.CallbackCommand === 'string' ? body.CallbackCommand : 'Group.CallbackAfterCreateTopic')
+  const command =
+    (values.command as string | undefined) ??
+    (typeof body.CallbackCommand === 'string' ? body.CallbackCommand : 'Group.CallbackAfterCreateTopic')
   const url = (values.url as string | undefined) ?? `http://127.0.0.1:${defaults.port}/callback`
   try {
     new URL(url)
@@ -152,7 +161,9 @@ async function send(values: Record<string, string | boolean | undefined>, io: Cl
     io.out(`HTTP ${result.status}, not a JSON answer: ${result.text.slice(0, 200)}`)
   } else {
     const { ActionStatus, ErrorCode, ErrorInfo } = result.answer
-    io.out(`HTTP ${result.status} ActionStatus=${String(ActionStatus)} ErrorCode=${String(ErrorCode)} ErrorInfo=${JSON.stringify(ErrorInfo)}`)
+    io.out(
+      `HTTP ${result.status} ActionStatus=${String(ActionStatus)} ErrorCode=${String(ErrorCode)} ErrorInfo=${JSON.stringify(ErrorInfo)}`,
+    )
   }
   io.out(result.ok ? 'IM would count this callback a success.' : 'IM would count this callback a failure.')
   return result.ok ? 0 : 1
@@ -166,9 +177,12 @@ async function replay(values: Record<string, string | boolean | undefined>, io: 
       io.out(JSON.stringify(report, null, 2))
       return 0
     }
-    for (const c of report.changed) io.out(`event ${c.eventId} ${c.command}: rejected -> ${c.to}${values['dry-run'] ? ' (dry run)' : ''}`)
+    for (const c of report.changed)
+      io.out(`event ${c.eventId} ${c.command}: rejected -> ${c.to}${values['dry-run'] ? ' (dry run)' : ''}`)
     for (const c of report.stillRejected) io.out(`event ${c.eventId} ${c.command}: still rejected: ${c.reason}`)
-    io.out(`${report.examined} rejected event(s) examined: ${report.changed.length} changed, ${report.stillRejected.length} still rejected.`)
+    io.out(
+      `${report.examined} rejected event(s) examined: ${report.changed.length} changed, ${report.stillRejected.length} still rejected.`,
+    )
     return 0
   } finally {
     await store.close()
@@ -189,7 +203,9 @@ async function migrate(_values: unknown, io: CliIo): Promise<number> {
 async function reconcile(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
   const config = loadConfig(io.env)
   if (config.reconcile === undefined) {
-    throw new ConfigError('reconcile needs IM_ADMIN_IDENTIFIER (the app admin account) and IM_SECRET_KEY (the app\'s secret key, from the IM console)')
+    throw new ConfigError(
+      "reconcile needs IM_ADMIN_IDENTIFIER (the app admin account) and IM_SECRET_KEY (the app's secret key, from the IM console)",
+    )
   }
   const groupId = values.group as string | undefined
   if (groupId !== undefined && groupId.trim() === '') throw new UsageError('--group needs a group ID')
@@ -209,7 +225,9 @@ async function reconcile(values: Record<string, string | boolean | undefined>, i
     else {
       for (const change of report.changes) io.out(`${dryRun ? 'would have ' : ''}${describeChange(change)}`)
       for (const failure of report.failures) io.err(`${failure}; that group was left as it was.`)
-      io.out(`${report.groups} group(s) read from IM: ${report.changes.length} change(s)${dryRun ? ' would be made (dry run: nothing was written)' : ' made'}, ${report.failures.length} failure(s).`)
+      io.out(
+        `${report.groups} group(s) read from IM: ${report.changes.length} change(s)${dryRun ? ' would be made (dry run: nothing was written)' : ' made'}, ${report.failures.length} failure(s).`,
+      )
     }
     return report.failures.length > 0 ? 1 : 0
   } finally {
@@ -246,7 +264,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return await RUN[name as keyof typeof RUN](values as Record<string, string | boolean | undefined>, io)
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
       io.err(`${BIN} ${name}: ${error.message}\nRun '${BIN} ${name} --help' for its options.`)
       return 2
     }

@@ -50,17 +50,31 @@ export interface SendResult {
 export function sampleBody(command: string): Record<string, unknown> {
   const suffix = randomBytes(6).toString('hex').toUpperCase()
   if (command === 'Group.CallbackAfterCreateTopic') {
-    return { ...documentedSample('CallbackAfterCreateTopic'), TopicId: `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#${suffix}` }
+    return {
+      ...documentedSample('CallbackAfterCreateTopic'),
+      TopicId: `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#${suffix}`,
+    }
   }
   if (command === 'Group.CallbackAfterTopicDestroyed') {
-    return { ...documentedSample('CallbackAfterTopicDestroyed'), TopicIdList: [`@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#${suffix}`] }
+    return {
+      ...documentedSample('CallbackAfterTopicDestroyed'),
+      TopicIdList: [`@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#${suffix}`],
+    }
   }
-  return { CallbackCommand: command, GroupId: '@TGS#2J4SZEAEL', Type: 'Community', Operator_Account: 'group_root', EventTime: Date.now() }
+  return {
+    CallbackCommand: command,
+    GroupId: '@TGS#2J4SZEAEL',
+    Type: 'Community',
+    Operator_Account: 'group_root',
+    EventTime: Date.now(),
+  }
 }
 
 /** The example of a body schema in openapi.yaml: IM's documented sample, kept in one place. */
 function documentedSample(schema: 'CallbackAfterCreateTopic' | 'CallbackAfterTopicDestroyed'): Record<string, unknown> {
-  const { components } = openapiDocument as { components: { schemas: Record<string, { example: Record<string, unknown> }> } }
+  const { components } = openapiDocument as {
+    components: { schemas: Record<string, { example: Record<string, unknown> }> }
+  }
   return structuredClone(components.schemas[schema]!.example)
 }
 

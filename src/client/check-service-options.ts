@@ -8,6 +8,8 @@
  * ```
  */
 export function checkServiceOptions(caller: string, baseUrl: unknown, apiToken: unknown): void {
-  if (typeof baseUrl !== 'string' || baseUrl === '') throw new TypeError(`${caller}: baseUrl must be the service's URL, for example http://127.0.0.1:8080`)
-  if (typeof apiToken !== 'string' || apiToken === '') throw new TypeError(`${caller}: apiToken must be a non-empty string: the service's API_TOKEN`)
+  if (typeof baseUrl !== 'string' || baseUrl === '')
+    throw new TypeError(`${caller}: baseUrl must be the service's URL, for example http://127.0.0.1:8080`)
+  if (typeof apiToken !== 'string' || apiToken === '')
+    throw new TypeError(`${caller}: apiToken must be a non-empty string: the service's API_TOKEN`)
 }

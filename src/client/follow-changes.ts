@@ -171,8 +171,10 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
   checkServiceOptions('followChanges', baseUrl, apiToken)
   if (typeof onChange !== 'function') throw new TypeError('followChanges: onChange must be a function')
   const start = Number(options.after ?? 0)
-  if (!Number.isSafeInteger(start) || start < 0) throw new TypeError(`followChanges: after must be a position (an integer ≥ 0), got ${String(options.after)}`)
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) throw new TypeError('followChanges: pageSize must be an integer from 1 to 500')
+  if (!Number.isSafeInteger(start) || start < 0)
+    throw new TypeError(`followChanges: after must be a position (an integer ≥ 0), got ${String(options.after)}`)
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500)
+    throw new TypeError('followChanges: pageSize must be an integer from 1 to 500')
 
   const fetchFn = options.fetch ?? ((request: Request) => fetch(request))
   const root = baseUrl.replace(/\/+$/, '')
@@ -187,7 +189,10 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
   stopped.catch(() => {})
 
   async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    const request = new Request(`${root}${path}`, { headers: { authorization: `Bearer ${apiToken}`, ...headers }, signal: stopSignal })
+    const request = new Request(`${root}${path}`, {
+      headers: { authorization: `Bearer ${apiToken}`, ...headers },
+      signal: stopSignal,
+    })
     // A fetch that ignores the signal must not hold up stop().
     const response = await Promise.race([fetchFn(request), stopped])
     if (response.ok) return response
@@ -198,7 +203,8 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
     } catch {}
     const message = `GET ${path} answered ${response.status}: ${info.slice(0, 300)}`
     // Refusals that a retry cannot change end following; anything else (503, 5xx, a proxy's 502) is retried.
-    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new ChangeFeedError(message, response.status)
+    if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)
+      throw new ChangeFeedError(message, response.status)
     throw new Error(message)
   }
 
@@ -220,7 +226,10 @@ export function followChanges(options: FollowChangesOptions): ChangeFollower {
       if (!page.hasMore) break
     }
     onCaughtUp?.(position)
-    const stream = await get(`/changes/stream?after=${position}`, { accept: 'text/event-stream', 'last-event-id': String(position) })
+    const stream = await get(`/changes/stream?after=${position}`, {
+      accept: 'text/event-stream',
+      'last-event-id': String(position),
+    })
     for await (const event of readEvents(stream.body!, stopSignal)) {
       if (event.event === 'change') await deliver(JSON.parse(event.data) as TopicChange)
     }

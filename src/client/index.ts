@@ -9,7 +9,13 @@ import type * as Types from '../contract/generated-types.ts'
 
 import { checkServiceOptions } from './check-service-options.ts'
 
-export { ChangeFeedError, followChanges, type ChangeFollower, type FollowChangesOptions, type TopicChange } from './follow-changes.ts'
+export {
+  ChangeFeedError,
+  type ChangeFollower,
+  type FollowChangesOptions,
+  followChanges,
+  type TopicChange,
+} from './follow-changes.ts'
 
 /**
  * The read API's paths, generated from openapi.yaml, for typing your own calls.

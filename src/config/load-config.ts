@@ -41,7 +41,10 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
       if (raw === undefined || raw === '') return fallback
       const value = Number(raw)
       if (!/^\d+$/.test(raw) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+        })
         return z.NEVER
       }
       return value
@@ -68,7 +71,10 @@ const oneOf = <const T extends readonly [string, ...string[]]>(name: string, val
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return fallback
       if (!(values as readonly string[]).includes(raw)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw.slice(0, 100))}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw.slice(0, 100))}`,
+        })
         return z.NEVER
       }
       return raw as T[number]
@@ -76,10 +82,15 @@ const oneOf = <const T extends readonly [string, ...string[]]>(name: string, val
 
 const Environment = z.object({
   PORT: integer('PORT', 0, 65535, DEFAULTS.port),
-  HOST: z.string().optional().transform((raw) => raw || DEFAULTS.host),
+  HOST: z
+    .string()
+    .optional()
+    .transform((raw) => raw || DEFAULTS.host),
   IM_SDKAPPID: z
     .string({ error: 'IM_SDKAPPID is required: the SDKAppID of your IM app, for example IM_SDKAPPID=1400000000' })
-    .regex(/^\d{1,20}$/, { error: 'IM_SDKAPPID must be the SDKAppID of your IM app: digits only, for example 1400000000' }),
+    .regex(/^\d{1,20}$/, {
+      error: 'IM_SDKAPPID must be the SDKAppID of your IM app: digits only, for example 1400000000',
+    }),
   IM_CALLBACK_TOKEN: optionalSecret('IM_CALLBACK_TOKEN'),
   IM_CALLBACK_TOKEN_PREVIOUS: optionalSecret('IM_CALLBACK_TOKEN_PREVIOUS'),
   IM_REQUEST_TIME_WINDOW: integer('IM_REQUEST_TIME_WINDOW', 1, 86_400, DEFAULTS.requestTimeWindowSeconds),
@@ -97,7 +108,10 @@ const Environment = z.object({
     .transform((raw, ctx) => {
       const level = (raw || 'info').toLowerCase()
       if (!(LOG_LEVELS as readonly string[]).includes(level)) {
-        ctx.addIssue({ code: 'custom', message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+        })
         return z.NEVER
       }
       return level as (typeof LOG_LEVELS)[number]
@@ -125,7 +139,10 @@ const Environment = z.object({
     .transform((raw, ctx) => {
       if (!raw) return DEFAULTS.imApiBase
       if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(raw)) {
-        ctx.addIssue({ code: 'custom', message: `IM_API_BASE must be an http(s) URL such as ${DEFAULTS.imApiBase}, got ${JSON.stringify(raw.slice(0, 100))}` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `IM_API_BASE must be an http(s) URL such as ${DEFAULTS.imApiBase}, got ${JSON.stringify(raw.slice(0, 100))}`,
+        })
         return z.NEVER
       }
       return raw.replace(/\/+$/, '')
@@ -250,8 +267,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data
   if ((e.IM_ADMIN_IDENTIFIER === undefined) !== (e.IM_SECRET_KEY === undefined)) {
-    const [set, missing] = e.IM_ADMIN_IDENTIFIER === undefined ? ['IM_SECRET_KEY', 'IM_ADMIN_IDENTIFIER'] : ['IM_ADMIN_IDENTIFIER', 'IM_SECRET_KEY']
-    throw new ConfigError(`The configuration is invalid:\n- ${set} is set but ${missing} is not; reconciliation with IM's REST API needs both`)
+    const [set, missing] =
+      e.IM_ADMIN_IDENTIFIER === undefined
+        ? ['IM_SECRET_KEY', 'IM_ADMIN_IDENTIFIER']
+        : ['IM_ADMIN_IDENTIFIER', 'IM_SECRET_KEY']
+    throw new ConfigError(
+      `The configuration is invalid:\n- ${set} is set but ${missing} is not; reconciliation with IM's REST API needs both`,
+    )
   }
   if (e.IM_CALLBACK_TOKEN_PREVIOUS !== undefined && e.IM_CALLBACK_TOKEN === undefined) {
     throw new ConfigError(
@@ -278,7 +300,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     reconcile:
       e.IM_ADMIN_IDENTIFIER === undefined || e.IM_SECRET_KEY === undefined
         ? undefined
-        : { apiBase: e.IM_API_BASE, identifier: e.IM_ADMIN_IDENTIFIER, secretKey: e.IM_SECRET_KEY, intervalMs: e.RECONCILE_INTERVAL * 1000, timeoutMs: e.IM_API_TIMEOUT_MS },
+        : {
+            apiBase: e.IM_API_BASE,
+            identifier: e.IM_ADMIN_IDENTIFIER,
+            secretKey: e.IM_SECRET_KEY,
+            intervalMs: e.RECONCILE_INTERVAL * 1000,
+            timeoutMs: e.IM_API_TIMEOUT_MS,
+          },
     changesHeartbeatMs: e.CHANGES_HEARTBEAT_MS,
     changesPollMs: e.CHANGES_POLL_MS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
@@ -299,7 +327,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
  */
 export function loadDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
   const parsed = Environment.shape.DATABASE_URL.safeParse(env.DATABASE_URL)
-  if (!parsed.success) throw new ConfigError(`The configuration is invalid:\n- ${parsed.error.issues.map((i) => i.message).join('\n- ')}`)
+  if (!parsed.success)
+    throw new ConfigError(`The configuration is invalid:\n- ${parsed.error.issues.map((i) => i.message).join('\n- ')}`)
   return parsed.data
 }
 
@@ -312,7 +341,11 @@ export function loadDatabaseUrl(env: Record<string, string | undefined>): string
  * loadSendDefaults(process.env) // { sdkAppId: '1400000000', token: 'secret', port: 8080 }
  * ```
  */
-export function loadSendDefaults(env: Record<string, string | undefined>): { sdkAppId?: string; token?: string; port: number } {
+export function loadSendDefaults(env: Record<string, string | undefined>): {
+  sdkAppId?: string
+  token?: string
+  port: number
+} {
   const port = Number(env.PORT)
   return {
     ...(env.IM_SDKAPPID ? { sdkAppId: env.IM_SDKAPPID } : {}),

@@ -25,9 +25,7 @@ export const KNOWN_COMMANDS = [
  * UserDefinedData.parse({ Key: 'UserDefined1', Value: 'hello' })
  * ```
  */
-export const UserDefinedData = z
-  .object({ Key: labelString(), Value: textString() })
-  .openapi('UserDefinedData')
+export const UserDefinedData = z.object({ Key: labelString(), Value: textString() }).openapi('UserDefinedData')
 
 /**
  * The body of `Group.CallbackAfterCreateTopic`, every field from IM's documentation.
@@ -136,7 +134,9 @@ export type CallbackAfterGroupDestroyed = z.infer<typeof CallbackAfterGroupDestr
 export const OtherCallback = z
   .object({
     CallbackCommand: commandString()
-      .refine((command) => !(KNOWN_COMMANDS as readonly string[]).includes(command), { error: 'is a command with its own schema' })
+      .refine((command) => !(KNOWN_COMMANDS as readonly string[]).includes(command), {
+        error: 'is a command with its own schema',
+      })
       .openapi({ not: { type: 'string', enum: [...KNOWN_COMMANDS] } }),
   })
   .openapi('OtherCallback')

@@ -4,7 +4,6 @@
  * @module
  */
 export { CallbackAnswer, OK_ANSWER_JSON } from './answer.ts'
-export { CallbackQuery } from './callback-query.ts'
 export {
   CallbackAfterCreateTopic,
   CallbackAfterGroupDestroyed,
@@ -14,23 +13,24 @@ export {
   OtherCallback,
   UserDefinedData,
 } from './callback-bodies.ts'
+export { CallbackQuery } from './callback-query.ts'
+export { type ErrorKind, errorCodes } from './error-codes.ts'
+export type * as Generated from './generated-types.ts'
 export {
   CallbackEvent,
   CallbackEventPage,
   ChangeKind,
   ChangePage,
   EventOutcome,
-  ListChangesQuery,
-  StreamChangesQuery,
-  TopicChange,
   Health,
+  ListChangesQuery,
   ListEventsQuery,
   ListTopicsQuery,
   Readiness,
+  StreamChangesQuery,
   Topic,
+  TopicChange,
   TopicPage,
   TopicParams,
 } from './read-api.ts'
-export { errorCodes, type ErrorKind } from './error-codes.ts'
 export { Refusal, refusalAnswer } from './refusal.ts'
-export type * as Generated from './generated-types.ts'

@@ -26,7 +26,8 @@ export const NO_NUL = /^[^\u0000]*$/
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 const NUL_MESSAGE = 'must not contain U+0000 (NUL)'
-const SURROGATE_MESSAGE = 'must not contain a lone surrogate (an unpaired \\uD800-\\uDFFF escape): it cannot be stored as UTF-8'
+const SURROGATE_MESSAGE =
+  'must not contain a lone surrogate (an unpaired \\uD800-\\uDFFF escape): it cannot be stored as UTF-8'
 
 /**
  * What is wrong with a string the service would store, in words that follow its field name, or null.
@@ -68,7 +69,8 @@ function stored(max: number, min: number) {
     .refine((value) => !LONE_SURROGATE.test(value), { error: SURROGATE_MESSAGE, abort: true })
     .superRefine((value, ctx) => {
       const points = overLength(value, max)
-      if (points !== null) ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters, got ${points}`, input: value })
+      if (points !== null)
+        ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters, got ${points}`, input: value })
     })
     .openapi({ maxLength: max })
 }

@@ -108,7 +108,11 @@ const LIMIT_ERROR = 'limit must be an integer from 1 to 500, in decimal digits (
 const limit = z
   .preprocess(
     (value) => (typeof value === 'string' && /^[1-9][0-9]{0,2}$/.test(value) ? Number(value) : value),
-    z.number({ error: LIMIT_ERROR }).int({ error: LIMIT_ERROR }).min(1, { error: LIMIT_ERROR }).max(500, { error: LIMIT_ERROR }),
+    z
+      .number({ error: LIMIT_ERROR })
+      .int({ error: LIMIT_ERROR })
+      .min(1, { error: LIMIT_ERROR })
+      .max(500, { error: LIMIT_ERROR }),
   )
   .default(100)
   .openapi({ param: { name: 'limit', in: 'query' } })
@@ -166,7 +170,9 @@ export type ChangePage = z.infer<typeof ChangePage>
 const position = (name: string) =>
   z
     .string()
-    .regex(/^[0-9]{1,15}$/, { error: `${name} must be a position: decimal digits (a change's position, or nextCursor)` })
+    .regex(/^[0-9]{1,15}$/, {
+      error: `${name} must be a position: decimal digits (a change's position, or nextCursor)`,
+    })
     .optional()
 
 /**

@@ -1,4 +1,4 @@
-import { errorCodes, type ErrorKind } from './error-codes.ts'
+import { type ErrorKind, errorCodes } from './error-codes.ts'
 
 /**
  * A request the service refuses, with a message a person can act on. It is thrown or returned inside

@@ -24,7 +24,10 @@ export function answerRefusal(refusal: Refusal): Response {
 
 /** The FAIL answer in a Hono context, typed for the routes that declare it. */
 export function failJson<S extends Refusal['status']>(c: Context, refusal: Refusal & { status: S }) {
-  return c.json({ ActionStatus: 'FAIL' as const, ErrorCode: refusal.code, ErrorInfo: refusal.message }, refusal.status as S)
+  return c.json(
+    { ActionStatus: 'FAIL' as const, ErrorCode: refusal.code, ErrorInfo: refusal.message },
+    refusal.status as S,
+  )
 }
 
 /**

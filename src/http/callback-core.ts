@@ -7,7 +7,7 @@ import { Refusal, refusalAnswer } from '../contract/refusal.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Metrics } from '../metrics/index.ts'
-import { StoreError, type NewTopic, type ReceivedCallback, type Store } from '../store/index.ts'
+import { type NewTopic, type ReceivedCallback, type Store, StoreError } from '../store/index.ts'
 import { verifyCallback } from '../verify/verify-callback.ts'
 import { DeadlineError, withDeadline } from './with-deadline.ts'
 
@@ -122,18 +122,28 @@ export interface RequestPlace {
  * const refusal = refusalFor(error, { requestId, method: 'POST', path: '/callback' }, { log, deadlineMs: 1500 })
  * ```
  */
-export function refusalFor(error: unknown, where: RequestPlace, { log, deadlineMs }: { log: Logger; deadlineMs: number }): Refusal {
+export function refusalFor(
+  error: unknown,
+  where: RequestPlace,
+  { log, deadlineMs }: { log: Logger; deadlineMs: number },
+): Refusal {
   if (error instanceof Refusal) {
     log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
     return error
   }
   if (error instanceof StoreError) {
     log.error('store unavailable', { ...where, ...describeError(error) })
-    return new Refusal('STORE_UNAVAILABLE', 'The database is unavailable; nothing was stored. IM may retry.', { cause: error })
+    return new Refusal('STORE_UNAVAILABLE', 'The database is unavailable; nothing was stored. IM may retry.', {
+      cause: error,
+    })
   }
   if (error instanceof DeadlineError) {
     log.error('deadline exceeded', { ...where, deadlineMs })
-    return new Refusal('DEADLINE_EXCEEDED', `The callback was not committed within ${deadlineMs} ms; it may be retried`, { cause: error })
+    return new Refusal(
+      'DEADLINE_EXCEEDED',
+      `The callback was not committed within ${deadlineMs} ms; it may be retried`,
+      { cause: error },
+    )
   }
   log.error('internal error', { ...where, ...describeError(error) })
   return new Refusal('INTERNAL', `Internal error; see the service log for request id ${where.requestId}`)
@@ -201,10 +211,24 @@ function pathOf(url: string): string {
  * ```
  */
 export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
-  const { config, store, clock, log, metrics, onTopicCreated, onTopicInfoChanged, requestIds = createRequestIds() } = deps
+  const {
+    config,
+    store,
+    clock,
+    log,
+    metrics,
+    onTopicCreated,
+    onTopicInfoChanged,
+    requestIds = createRequestIds(),
+  } = deps
   const limits = { maxDepth: config.maxJsonDepth, maxArrayLength: config.maxJsonArrayLength }
-  const bodyTimeout = () => new Refusal('BODY_TIMEOUT', `The body did not arrive within ${config.bodyTimeoutMs} ms; the connection is closed`)
-  const tokens = { sdkAppId: config.sdkAppId, tokens: config.callbackTokens, windowSeconds: config.requestTimeWindowSeconds }
+  const bodyTimeout = () =>
+    new Refusal('BODY_TIMEOUT', `The body did not arrive within ${config.bodyTimeoutMs} ms; the connection is closed`)
+  const tokens = {
+    sdkAppId: config.sdkAppId,
+    tokens: config.callbackTokens,
+    windowSeconds: config.requestTimeWindowSeconds,
+  }
 
   return {
     async handle(request) {
@@ -218,7 +242,10 @@ export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
         const { query, sign } = parseQuery(request.url)
         command = query.CallbackCommand ?? ''
         const raw = await withDeadline(request.readBody(config.maxBodyBytes), config.bodyTimeoutMs, bodyTimeout)
-        verifyCallback({ SdkAppid: query.SdkAppid, Sign: sign, RequestTime: query.RequestTime }, { ...tokens, nowMs: receivedAt })
+        verifyCallback(
+          { SdkAppid: query.SdkAppid, Sign: sign, RequestTime: query.RequestTime },
+          { ...tokens, nowMs: receivedAt },
+        )
         const interpreted = interpretCallback(command, query, raw, limits)
         const { effect } = interpreted
         // The body of a command this service does not act on (a message, say) is kept only when asked for.
@@ -233,7 +260,11 @@ export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
         if (effect.kind === 'changeTopicInfo') onTopicInfoChanged?.(effect.groupId)
         refusal = interpreted.refusal
       } catch (error) {
-        refusal = refusalFor(error, { requestId, method: 'POST', path: pathOf(request.url) }, { log, deadlineMs: config.callbackDeadlineMs })
+        refusal = refusalFor(
+          error,
+          { requestId, method: 'POST', path: pathOf(request.url) },
+          { log, deadlineMs: config.callbackDeadlineMs },
+        )
       }
       const ms = performance.now() - started
       // Only a callback that proved it came from IM (it has an outcome) names its command in the metrics.

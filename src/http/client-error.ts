@@ -1,6 +1,10 @@
 import { Refusal, refusalAnswer } from '../contract/refusal.ts'
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+}
 
 /**
  * The whole HTTP answer, head and `CallbackAnswer` body, to a request that Node's HTTP parser refused

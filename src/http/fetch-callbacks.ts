@@ -26,6 +26,8 @@ export function answerCallbacksOnFetch<I>(
 ): (request: Request, info: I) => Response | Promise<Response> {
   return (request, info) => {
     if (request.method !== 'POST' || !isCallbackUrl(request.url)) return fallback(request, info)
-    return callbacks.handle({ url: request.url, readBody: (maxBytes) => readBody(request, maxBytes) }).then(replyResponse)
+    return callbacks
+      .handle({ url: request.url, readBody: (maxBytes) => readBody(request, maxBytes) })
+      .then(replyResponse)
   }
 }

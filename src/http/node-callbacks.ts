@@ -8,7 +8,9 @@ import { bodyCutShort, bodyTooLarge } from './read-body.ts'
  * absolute-form target, a percent-encoded path) goes to the app, whose route runs the same core.
  */
 export function isCallbackTarget(target: string | undefined): boolean {
-  return target !== undefined && target.startsWith('/callback') && (target.length === 9 || target.charCodeAt(9) === 0x3f)
+  return (
+    target !== undefined && target.startsWith('/callback') && (target.length === 9 || target.charCodeAt(9) === 0x3f)
+  )
 }
 
 /**
@@ -25,7 +27,9 @@ export function isCallbackTarget(target: string | undefined): boolean {
 export function answerCallbacksOnNode(callbacks: CallbackCore, fallback: RequestListener): RequestListener {
   return (req, res) => {
     if (req.method !== 'POST' || !isCallbackTarget(req.url)) return fallback(req, res)
-    void callbacks.handle({ url: req.url!, readBody: (maxBytes) => readIncoming(req, maxBytes) }).then((reply) => send(res, reply))
+    void callbacks
+      .handle({ url: req.url!, readBody: (maxBytes) => readIncoming(req, maxBytes) })
+      .then((reply) => send(res, reply))
   }
 }
 

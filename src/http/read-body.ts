@@ -3,7 +3,8 @@ import { Refusal } from '../contract/refusal.ts'
 const EMPTY = new Uint8Array(0)
 
 /** The refusal of a body past the cap; every way of reading a body refuses with this one. */
-export const bodyTooLarge = (maxBytes: number) => new Refusal('BODY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`)
+export const bodyTooLarge = (maxBytes: number) =>
+  new Refusal('BODY_TOO_LARGE', `The request body is larger than ${maxBytes} bytes`)
 
 /**
  * The refusal of a body the client stopped sending (it closed the connection): its fault, not the
@@ -11,7 +12,9 @@ export const bodyTooLarge = (maxBytes: number) => new Refusal('BODY_TOO_LARGE', 
  * someone.
  */
 export const bodyCutShort = (cause?: unknown) =>
-  new Refusal('REQUEST_MALFORMED', 'The request body ended before it was whole: the client closed the connection', { cause })
+  new Refusal('REQUEST_MALFORMED', 'The request body ended before it was whole: the client closed the connection', {
+    cause,
+  })
 
 /**
  * Reads a request body once, raw, refusing it as soon as it passes `maxBytes`: a declared

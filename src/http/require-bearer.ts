@@ -22,7 +22,7 @@ export function requireBearer(token: string | undefined): MiddlewareHandler {
     const match = /^Bearer +(\S+) *$/i.exec(header)
     if (!match) throw new Refusal('API_TOKEN_INVALID', 'Authorization must be "Bearer <API_TOKEN>"')
     if (!constantTimeEqual(match[1]!, token)) {
-      throw new Refusal('API_TOKEN_INVALID', 'The bearer token is not this service\'s API_TOKEN')
+      throw new Refusal('API_TOKEN_INVALID', "The bearer token is not this service's API_TOKEN")
     }
     await next()
   }

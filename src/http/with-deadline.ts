@@ -14,7 +14,11 @@ export class DeadlineError extends Error {
  * const outcome = await withDeadline(store.record(callback, effect), 1500)
  * ```
  */
-export function withDeadline<T>(work: Promise<T>, ms: number, error: () => Error = () => new DeadlineError(`not done within ${ms} ms`)): Promise<T> {
+export function withDeadline<T>(
+  work: Promise<T>,
+  ms: number,
+  error: () => Error = () => new DeadlineError(`not done within ${ms} ms`),
+): Promise<T> {
   // One promise and one timer: it runs twice for every callback.
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(error()), ms)

@@ -72,7 +72,13 @@ export function bufferedStdout(
       return
     }
     if (dropped > 0) {
-      const notice = { time: new Date(now()).toISOString(), level: 'warn', msg: 'log lines dropped', count: dropped, reason: `more than ${maxUnreadBytes} bytes of earlier lines were still unread` }
+      const notice = {
+        time: new Date(now()).toISOString(),
+        level: 'warn',
+        msg: 'log lines dropped',
+        count: dropped,
+        reason: `more than ${maxUnreadBytes} bytes of earlier lines were still unread`,
+      }
       lines.unshift(JSON.stringify(notice))
       dropped = 0
     }

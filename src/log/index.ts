@@ -2,4 +2,11 @@
  * Structured JSON logs.
  * @module
  */
-export { createLogger, describeError, type LogFields, type Logger, type LoggerOptions, type LogLevel } from './create-logger.ts'
+export {
+  createLogger,
+  describeError,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+} from './create-logger.ts'

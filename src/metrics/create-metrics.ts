@@ -49,8 +49,17 @@ class Histogram {
 
 const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
-function counterLines(name: string, help: string, values: Map<string, number>, labels: (key: string) => string): string[] {
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} counter`, ...[...values].map(([key, n]) => `${name}{${labels(key)}} ${n}`)]
+function counterLines(
+  name: string,
+  help: string,
+  values: Map<string, number>,
+  labels: (key: string) => string,
+): string[] {
+  return [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} counter`,
+    ...[...values].map(([key, n]) => `${name}{${labels(key)}} ${n}`),
+  ]
 }
 
 /**
@@ -97,12 +106,22 @@ export function createMetrics(): Metrics {
     eventsPruned: (count) => void (eventsPruned += count),
     render() {
       return [
-        ...counterLines('im_callbacks_total', 'Callbacks answered, by CallbackCommand and outcome.', callbacks, (key) => {
-          const [command, outcome] = key.split('\u0000') as [string, string]
-          return `command="${escape(command)}",outcome="${escape(outcome)}"`
-        }),
+        ...counterLines(
+          'im_callbacks_total',
+          'Callbacks answered, by CallbackCommand and outcome.',
+          callbacks,
+          (key) => {
+            const [command, outcome] = key.split('\u0000') as [string, string]
+            return `command="${escape(command)}",outcome="${escape(outcome)}"`
+          },
+        ),
         ...latency.render('im_callback_duration_seconds', 'Time from arrival to answer of a callback.'),
-        ...counterLines('im_refusals_total', 'Requests refused, by reason.', refusals, (reason) => `reason="${escape(reason)}"`),
+        ...counterLines(
+          'im_refusals_total',
+          'Requests refused, by reason.',
+          refusals,
+          (reason) => `reason="${escape(reason)}"`,
+        ),
         ...batches.render('im_store_commit_batch_size', 'Callbacks per store transaction (group commit).'),
         ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),
         '# HELP im_store_commit_failures_total Store transactions that failed.',

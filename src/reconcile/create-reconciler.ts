@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
 import type { ImRestClient } from './im-rest-client.ts'
-import { reconcileMirror, type ReconcileReport } from './reconcile-mirror.ts'
+import { type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'
 
 /**
  * Reconciliation inside the service: at startup, every `intervalMs`, and for one group soon after a
@@ -59,7 +59,15 @@ class LeaseLost extends Error {
  * const reconciler = createReconciler({ store, client, log, intervalMs: 3_600_000 })
  * ```
  */
-export function createReconciler({ store, client, log, intervalMs, debounceMs = 2000, leaseMs = 60_000, now = Date.now }: ReconcilerOptions): Reconciler {
+export function createReconciler({
+  store,
+  client,
+  log,
+  intervalMs,
+  debounceMs = 2000,
+  leaseMs = 60_000,
+  now = Date.now,
+}: ReconcilerOptions): Reconciler {
   const holder = randomUUID()
   const pending = new Set<string>()
   let chain: Promise<unknown> = Promise.resolve()
@@ -81,13 +89,21 @@ export function createReconciler({ store, client, log, intervalMs, debounceMs = 
         now,
         beforeGroup: async () => {
           if (stopped) throw new LeaseLost('the service is stopping')
-          if (!(await store.acquireLease(LEASE, holder, now(), leaseMs))) throw new LeaseLost('the reconciliation lease was lost')
+          if (!(await store.acquireLease(LEASE, holder, now(), leaseMs)))
+            throw new LeaseLost('the reconciliation lease was lost')
         },
       })
       // Which topics changed, not their profiles: logs carry no user content.
-      for (const { kind, groupId: group, topicId } of report.changes) log.info('reconcile change', { change: kind, groupId: group, topicId })
+      for (const { kind, groupId: group, topicId } of report.changes)
+        log.info('reconcile change', { change: kind, groupId: group, topicId })
       for (const failure of report.failures) log.warn('reconcile failure', { failure })
-      log.info('reconciled', { ...(groupId === undefined ? {} : { groupId }), groups: report.groups, changes: report.changes.length, failures: report.failures.length, ms: now() - started })
+      log.info('reconciled', {
+        ...(groupId === undefined ? {} : { groupId }),
+        groups: report.groups,
+        changes: report.changes.length,
+        failures: report.failures.length,
+        ms: now() - started,
+      })
       return report
     } finally {
       await store.releaseLease(LEASE, holder).catch(() => {})
@@ -97,7 +113,9 @@ export function createReconciler({ store, client, log, intervalMs, debounceMs = 
   /** Runs one at a time in this process; a failure is logged, never thrown into a timer. */
   function enqueue(groupId: string | undefined): Promise<ReconcileReport | undefined> {
     const next = chain.then(() => runLocked(groupId))
-    chain = next.catch((error: unknown) => log.warn('reconciliation failed', { ...(groupId === undefined ? {} : { groupId }), ...describeError(error) }))
+    chain = next.catch((error: unknown) =>
+      log.warn('reconciliation failed', { ...(groupId === undefined ? {} : { groupId }), ...describeError(error) }),
+    )
     return next
   }
 

@@ -75,7 +75,10 @@ export interface ImRestClient {
 // Documented call rates (pages 1047/34960 and 1047/49469): the group list about once a second,
 // get_topic 200 times a second. Calls are spaced to stay under them, with a tenth to spare: IM counts
 // when a call arrives, and network jitter can bring two calls closer than they were sent.
-const MIN_INTERVAL_MS = { 'group_open_http_svc/get_appid_group_list': 1100, 'million_group_open_http_svc/get_topic': 5.5 } as const
+const MIN_INTERVAL_MS = {
+  'group_open_http_svc/get_appid_group_list': 1100,
+  'million_group_open_http_svc/get_topic': 5.5,
+} as const
 type Call = keyof typeof MIN_INTERVAL_MS
 
 // 10002: "internal server error; try again". 10010: the group does not exist or was disbanded;
@@ -124,7 +127,10 @@ export function createImRestClient({
     const seconds = Math.floor(now() / 1000)
     // Renewed at half its lifetime, so that a call never carries one about to expire.
     if (!userSig || seconds - userSig.madeAt > USERSIG_LIFETIME_S / 2) {
-      userSig = { value: makeUserSig({ sdkAppId, identifier, secretKey, nowSeconds: seconds, expireSeconds: USERSIG_LIFETIME_S }), madeAt: seconds }
+      userSig = {
+        value: makeUserSig({ sdkAppId, identifier, secretKey, nowSeconds: seconds, expireSeconds: USERSIG_LIFETIME_S }),
+        madeAt: seconds,
+      }
     }
     return userSig.value
   }
@@ -156,18 +162,28 @@ export function createImRestClient({
       })
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-      const why = timedOut ? `did not answer within ${timeoutMs} ms` : `could not be reached (${error instanceof Error ? error.message : String(error)})`
+      const why = timedOut
+        ? `did not answer within ${timeoutMs} ms`
+        : `could not be reached (${error instanceof Error ? error.message : String(error)})`
       throw new ImApiError(`${where} failed: ${base} ${why}`, { call, groupId, transient: true }, { cause: error })
     }
     if (res.status !== 200) {
       await res.body?.cancel()
-      throw new ImApiError(`${where} failed: HTTP ${res.status}`, { call, groupId, transient: res.status === 429 || res.status >= 500 })
+      throw new ImApiError(`${where} failed: HTTP ${res.status}`, {
+        call,
+        groupId,
+        transient: res.status === 429 || res.status >= 500,
+      })
     }
     let answer: ImAnswer
     try {
       answer = (await res.json()) as ImAnswer
     } catch (error) {
-      throw new ImApiError(`${where} failed: the answer is not JSON`, { call, groupId, transient: true }, { cause: error })
+      throw new ImApiError(
+        `${where} failed: the answer is not JSON`,
+        { call, groupId, transient: true },
+        { cause: error },
+      )
     }
     const code = typeof answer.ErrorCode === 'number' ? answer.ErrorCode : answer.ActionStatus === 'OK' ? 0 : -1
     if (code !== 0) {
@@ -199,7 +215,11 @@ export function createImRestClient({
       const ids: string[] = []
       let next = 0
       do {
-        const answer = await post('group_open_http_svc/get_appid_group_list', { Limit: 10_000, Next: next, GroupType: 'Community' })
+        const answer = await post('group_open_http_svc/get_appid_group_list', {
+          Limit: 10_000,
+          Next: next,
+          GroupType: 'Community',
+        })
         const list = Array.isArray(answer.GroupIdList) ? answer.GroupIdList : []
         for (const item of list) {
           const id = text((item as { GroupId?: unknown })?.GroupId)
@@ -220,14 +240,22 @@ export function createImRestClient({
     async getTopics(groupId) {
       let answer: ImAnswer
       try {
-        answer = await post('million_group_open_http_svc/get_topic', { GroupId: groupId, From_Account: identifier }, groupId)
+        answer = await post(
+          'million_group_open_http_svc/get_topic',
+          { GroupId: groupId, From_Account: identifier },
+          groupId,
+        )
       } catch (error) {
         if (error instanceof ImApiError && GROUP_GONE_CODES.has(error.details.errorCode ?? 0)) return { exists: false }
         throw error
       }
       const entries = Array.isArray(answer.TopicAndSelfInfo) ? answer.TopicAndSelfInfo : []
       const topics: ImTopic[] = []
-      for (const entry of entries as Array<{ TopicInfo?: Record<string, unknown>; ErrorCode?: number; ErrorInfo?: string }>) {
+      for (const entry of entries as Array<{
+        TopicInfo?: Record<string, unknown>
+        ErrorCode?: number
+        ErrorInfo?: string
+      }>) {
         const info = entry.TopicInfo ?? {}
         const topicId = text(info.TopicId)
         if (entry.ErrorCode || topicId === null) {

@@ -3,7 +3,14 @@
  * signs with, the comparison with the mirror, and the schedule inside the service.
  * @module
  */
-export { createImRestClient, ImApiError, type ImRestClient, type ImRestClientOptions, type ImTopic } from './im-rest-client.ts'
-export { makeUserSig, type UserSigInput } from './make-user-sig.ts'
-export { describeChange, reconcileMirror, type ReconcileOptions, type ReconcileReport } from './reconcile-mirror.ts'
+
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './create-reconciler.ts'
+export {
+  createImRestClient,
+  ImApiError,
+  type ImRestClient,
+  type ImRestClientOptions,
+  type ImTopic,
+} from './im-rest-client.ts'
+export { makeUserSig, type UserSigInput } from './make-user-sig.ts'
+export { describeChange, type ReconcileOptions, type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'

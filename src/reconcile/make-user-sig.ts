@@ -41,5 +41,9 @@ export function makeUserSig({ sdkAppId, identifier, secretKey, nowSeconds, expir
     'TLS.expire': expireSeconds,
     'TLS.sig': createHmac('sha256', secretKey).update(signed).digest('base64'),
   }
-  return deflateSync(Buffer.from(JSON.stringify(document))).toString('base64').replace(/\+/g, '*').replace(/\//g, '-').replace(/=/g, '_')
+  return deflateSync(Buffer.from(JSON.stringify(document)))
+    .toString('base64')
+    .replace(/\+/g, '*')
+    .replace(/\//g, '-')
+    .replace(/=/g, '_')
 }

@@ -43,17 +43,30 @@ export interface ReconcileOptions {
 const PROFILE_FIELDS = ['Name', 'Introduction', 'Notification', 'FaceUrl', 'CustomString'] as const
 
 function profileOf(topic: ImTopic): TopicProfile {
-  return { Name: topic.Name, Introduction: topic.Introduction, Notification: topic.Notification, FaceUrl: topic.FaceUrl, CustomString: topic.CustomString }
+  return {
+    Name: topic.Name,
+    Introduction: topic.Introduction,
+    Notification: topic.Notification,
+    FaceUrl: topic.FaceUrl,
+    CustomString: topic.CustomString,
+  }
 }
 
 /** What differs between the mirror's topic and IM's, in words, or undefined when nothing does. */
 function difference(mirror: Topic, im: ImTopic): string | undefined {
   const changed = PROFILE_FIELDS.filter((field) => mirror[field] !== im[field])
-  return changed.length === 0 ? undefined : `IM's profile differs: ${changed.map((f) => `${f} ${JSON.stringify(mirror[f])} -> ${JSON.stringify(im[f])}`).join(', ')}`
+  return changed.length === 0
+    ? undefined
+    : `IM's profile differs: ${changed.map((f) => `${f} ${JSON.stringify(mirror[f])} -> ${JSON.stringify(im[f])}`).join(', ')}`
 }
 
 /** The changes that bring one group of the mirror to what IM answered for it. */
-function planGroup(groupId: string, mirror: Topic[], im: { exists: true; topics: ImTopic[] } | { exists: false }, goneReason: string): MirrorChange[] {
+function planGroup(
+  groupId: string,
+  mirror: Topic[],
+  im: { exists: true; topics: ImTopic[] } | { exists: false },
+  goneReason: string,
+): MirrorChange[] {
   const live = mirror.filter((t) => t.DeletedAt === null)
   if (!im.exists) return live.map((t) => ({ kind: 'delete', groupId, topicId: t.TopicId, reason: goneReason }))
   const known = new Map(mirror.map((t) => [t.TopicId, t]))
@@ -62,15 +75,28 @@ function planGroup(groupId: string, mirror: Topic[], im: { exists: true; topics:
   for (const topic of im.topics) {
     const mine = known.get(topic.TopicId)
     if (!mine) {
-      changes.push({ kind: 'insert', groupId, topicId: topic.TopicId, profile: profileOf(topic), reason: 'IM lists the topic and the mirror lacked it' })
+      changes.push({
+        kind: 'insert',
+        groupId,
+        topicId: topic.TopicId,
+        profile: profileOf(topic),
+        reason: 'IM lists the topic and the mirror lacked it',
+      })
       continue
     }
     // A delete is final: a topic the mirror has as deleted is left as it is.
     const differs = mine.DeletedAt === null ? difference(mine, topic) : undefined
-    if (differs) changes.push({ kind: 'update', groupId, topicId: topic.TopicId, profile: profileOf(topic), reason: differs })
+    if (differs)
+      changes.push({ kind: 'update', groupId, topicId: topic.TopicId, profile: profileOf(topic), reason: differs })
   }
   for (const topic of live) {
-    if (!listed.has(topic.TopicId)) changes.push({ kind: 'delete', groupId, topicId: topic.TopicId, reason: 'IM no longer lists the topic in its group' })
+    if (!listed.has(topic.TopicId))
+      changes.push({
+        kind: 'delete',
+        groupId,
+        topicId: topic.TopicId,
+        reason: 'IM no longer lists the topic in its group',
+      })
   }
   return changes
 }
@@ -88,7 +114,14 @@ function planGroup(groupId: string, mirror: Topic[], im: { exists: true; topics:
  * console.log(`${report.changes.length} change(s) would be made`)
  * ```
  */
-export async function reconcileMirror({ store, client, groupId, dryRun = false, now = Date.now, beforeGroup }: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcileMirror({
+  store,
+  client,
+  groupId,
+  dryRun = false,
+  now = Date.now,
+  beforeGroup,
+}: ReconcileOptions): Promise<ReconcileReport> {
   const report: ReconcileReport = { dryRun, groups: 0, changes: [], failures: [] }
   const apply = async (changes: MirrorChange[], listedAt: number) => {
     if (changes.length === 0) return
@@ -107,14 +140,20 @@ export async function reconcileMirror({ store, client, groupId, dryRun = false, 
       continue
     }
     report.groups++
-    await apply(planGroup(group, await store.groupTopics(group), im, 'IM says the group does not exist any more'), readAt)
+    await apply(
+      planGroup(group, await store.groupTopics(group), im, 'IM says the group does not exist any more'),
+      readAt,
+    )
   }
   if (groupId === undefined) {
     // Only a whole list of groups can say that a group is gone.
     const listed = new Set(groups)
     for (const gone of (await store.liveGroupIds()).filter((g) => !listed.has(g))) {
       await beforeGroup?.()
-      await apply(planGroup(gone, await store.groupTopics(gone), { exists: false }, 'IM no longer lists the group'), listedAt)
+      await apply(
+        planGroup(gone, await store.groupTopics(gone), { exists: false }, 'IM no longer lists the group'),
+        listedAt,
+      )
     }
   }
   return report

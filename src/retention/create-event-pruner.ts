@@ -82,7 +82,8 @@ export function createEventPruner({
   now = Date.now,
   onPruned,
 }: EventPrunerOptions): EventPruner {
-  if (!(retentionDays > 0)) throw new TypeError(`createEventPruner: retentionDays must be above 0, got ${retentionDays}`)
+  if (!(retentionDays > 0))
+    throw new TypeError(`createEventPruner: retentionDays must be above 0, got ${retentionDays}`)
   const holder = randomUUID()
   let running: Promise<PruneReport | undefined> | undefined
   let interval: ReturnType<typeof setInterval> | undefined
@@ -111,7 +112,8 @@ export function createEventPruner({
       await store.releaseLease(LEASE, holder).catch(() => {})
     }
     const report = { deleted, olderThan: new Date(before).toISOString(), ms: now() - started }
-    if (deleted > 0) log.info('events pruned', { ...report, retentionDays, rejected: pruneRejected ? 'pruned' : 'kept' })
+    if (deleted > 0)
+      log.info('events pruned', { ...report, retentionDays, rejected: pruneRejected ? 'pruned' : 'kept' })
     return report
   }
 
@@ -122,7 +124,9 @@ export function createEventPruner({
   }
 
   const runLogged = () =>
-    void run().catch((error) => log.warn('event pruning failed; it runs again at the next interval', describeError(error)))
+    void run().catch((error) =>
+      log.warn('event pruning failed; it runs again at the next interval', describeError(error)),
+    )
 
   return {
     start() {

@@ -1,12 +1,12 @@
-import { headersTooLarge } from './responses.ts'
-import type { AppEnv } from '../app.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import type { AppEnv } from '../app.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 import { CallbackBody } from '../contract/callback-bodies.ts'
 import { CallbackQuery } from '../contract/callback-query.ts'
 import { replyResponse } from '../http/answers.ts'
 import type { CallbackCore } from '../http/callback-core.ts'
 import { readBody } from '../http/read-body.ts'
+import { headersTooLarge } from './responses.ts'
 
 export type { CallbackConfig, CallbackCoreDeps, TopicCreatedEvent } from '../http/callback-core.ts'
 
@@ -26,7 +26,10 @@ export const callbackRoute = createRoute({
     query: CallbackQuery,
     // Required, so that a body without a Content-Type is still parsed and validated; any media type,
     // because the body is JSON whatever the header says (IM's own sample sends none).
-    body: { required: true, content: { 'application/json': { schema: CallbackBody }, '*/*': { schema: CallbackBody } } },
+    body: {
+      required: true,
+      content: { 'application/json': { schema: CallbackBody }, '*/*': { schema: CallbackBody } },
+    },
   },
   responses: {
     200: answer('Stored, a duplicate, or a command this service does not act on.'),
@@ -54,7 +57,11 @@ export const callbackRoute = createRoute({
 export function registerCallbackRoute(app: OpenAPIHono<AppEnv>, core: CallbackCore): void {
   app.openAPIRegistry.registerPath(callbackRoute)
   app.post(callbackRoute.path, async function receiveCallback(c) {
-    const reply = await core.handle({ url: c.req.url, readBody: (maxBytes) => readBody(c.req.raw, maxBytes), requestId: c.get('requestId') })
+    const reply = await core.handle({
+      url: c.req.url,
+      readBody: (maxBytes) => readBody(c.req.raw, maxBytes),
+      requestId: c.get('requestId'),
+    })
     return replyResponse(reply)
   })
 }

@@ -1,11 +1,11 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
-import { bearerSecurity as security, fail, ok, headersTooLarge } from './responses.ts'
+import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /changes`. */
 export const listChangesRoute = createRoute({
@@ -33,7 +33,10 @@ export const streamChangesRoute = createRoute({
   security,
   request: { query: StreamChangesQuery, headers: StreamChangesHeaders },
   responses: {
-    200: { description: 'The change feed as Server-Sent Events.', content: { 'text/event-stream': { schema: z.string() } } },
+    200: {
+      description: 'The change feed as Server-Sent Events.',
+      content: { 'text/event-stream': { schema: z.string() } },
+    },
     400: fail('A query parameter or Last-Event-ID is invalid.'),
     401: fail('The bearer token is missing or wrong.'),
     ...headersTooLarge,

@@ -1,10 +1,10 @@
-import { headersTooLarge } from './responses.ts'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
-import { Scalar, type ApiReferenceConfiguration } from '@scalar/hono-api-reference'
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { type ApiReferenceConfiguration, Scalar } from '@scalar/hono-api-reference'
 import { openapiDocument, openapiYaml } from '../../generated/spec.ts'
 import { contentSecurityPolicy } from '../http/content-security-policy.ts'
+import { headersTooLarge } from './responses.ts'
 
 const text = (description: string, type: string) => ({
   description,
@@ -81,7 +81,10 @@ let bundle: Promise<Uint8Array<ArrayBuffer>> | undefined
 function loadBundle(): Promise<Uint8Array<ArrayBuffer>> {
   bundle ??= readFile(new URL('../../assets/api-reference.js', import.meta.url))
     .catch(() => readFile(createRequire(import.meta.url).resolve('@scalar/api-reference/browser/standalone.js')))
-    .then((buffer) => new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer))
+    .then(
+      (buffer) =>
+        new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer),
+    )
   return bundle
 }
 
@@ -126,7 +129,9 @@ export function registerDocs(app: OpenAPIHono<any>): void {
         pageTitle: 'Tencent Cloud IM topic sync: API reference',
         // The spec's server is `/`, relative: "Test Request" goes to the service that served this page,
         // under the path the app is mounted at (the browser supplies the scheme, host and port).
-        ...(prefix === '' ? {} : { servers: [{ url: `${prefix}/`, description: 'This service, where the page was served' }] }),
+        ...(prefix === ''
+          ? {}
+          : { servers: [{ url: `${prefix}/`, description: 'This service, where the page was served' }] }),
         // The read API's token is what a reader needs; the introduction's box offers it first.
         authentication: { preferredSecurityScheme: 'BearerAuth' },
         customCss: READABLE_CSS,
@@ -143,7 +148,9 @@ export function registerDocs(app: OpenAPIHono<any>): void {
   )
   // A browser asks every site for /favicon.ico; the page names /favicon.svg. Both are the same icon.
   for (const path of ['/favicon.ico', '/favicon.svg']) {
-    app.get(path, (c) => c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }))
+    app.get(path, (c) =>
+      c.body(FAVICON, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=86400' }),
+    )
   }
   app.get(docsBundleRoute.path, async (c) =>
     c.body(await loadBundle(), 200, {

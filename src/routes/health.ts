@@ -1,4 +1,3 @@
-import { headersTooLarge } from './responses.ts'
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import { Health, Readiness } from '../contract/read-api.ts'
 import { DeadlineError, withDeadline } from '../http/with-deadline.ts'
@@ -6,6 +5,7 @@ import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import { WritesFailingError } from '../store/store-error.ts'
 import type { Store } from '../store/types.ts'
+import { headersTooLarge } from './responses.ts'
 
 /** `GET /healthz`. */
 export const healthRoute = createRoute({
@@ -13,7 +13,10 @@ export const healthRoute = createRoute({
   path: '/healthz',
   operationId: 'getHealth',
   tags: ['Operations'],
-  responses: { 200: { description: 'The process is up.', content: { 'application/json': { schema: Health } } }, ...headersTooLarge },
+  responses: {
+    200: { description: 'The process is up.', content: { 'application/json': { schema: Health } } },
+    ...headersTooLarge,
+  },
 })
 
 /** `GET /readyz`. */
@@ -24,7 +27,10 @@ export const readinessRoute = createRoute({
   tags: ['Operations'],
   responses: {
     200: { description: 'Ready.', content: { 'application/json': { schema: Readiness } } },
-    503: { description: 'The database does not answer, or writes fail.', content: { 'application/json': { schema: Readiness } } },
+    503: {
+      description: 'The database does not answer, or writes fail.',
+      content: { 'application/json': { schema: Readiness } },
+    },
     ...headersTooLarge,
   },
 })

@@ -1,6 +1,4 @@
-import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
-import type { Metrics } from '../metrics/index.ts'
-import { bearerSecurity as security, fail, ok, headersTooLarge } from './responses.ts'
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
 import {
   CallbackEventPage,
   ListEventsQuery,
@@ -10,11 +8,12 @@ import {
   TopicParams,
 } from '../contract/read-api.ts'
 import { Refusal } from '../contract/refusal.ts'
+import { failJson } from '../http/answers.ts'
 import { decodeCursor, encodeCursor } from '../http/cursor.ts'
 import { requireBearer } from '../http/require-bearer.ts'
+import type { Metrics } from '../metrics/index.ts'
 import type { Store } from '../store/types.ts'
-import { failJson } from '../http/answers.ts'
-
+import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /topics/{TopicId}`. */
 export const getTopicRoute = createRoute({
@@ -98,12 +97,20 @@ export function registerReadApi(
   for (const path of ['/topics', '/topics/*', '/events', '/metrics']) app.use(path, guard)
 
   app.openAPIRegistry.registerPath(metricsRoute)
-  app.get(metricsRoute.path, (c) => c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }))
+  app.get(metricsRoute.path, (c) =>
+    c.body(metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+  )
 
   app.openapi(getTopicRoute, async (c) => {
     const { TopicId } = c.req.valid('param')
     const topic = await store.getTopic(TopicId)
-    if (!topic) return failJson(c, new Refusal('NOT_FOUND', `No topic with TopicId ${JSON.stringify(TopicId.slice(0, 200))}`) as Refusal & { status: 404 })
+    if (!topic)
+      return failJson(
+        c,
+        new Refusal('NOT_FOUND', `No topic with TopicId ${JSON.stringify(TopicId.slice(0, 200))}`) as Refusal & {
+          status: 404
+        },
+      )
     return c.json(topic, 200)
   })
 

@@ -8,7 +8,10 @@ import { CallbackAnswer } from '../contract/answer.ts'
  * responses: { 401: fail('The bearer token is missing or wrong.') }
  * ```
  */
-export const fail = (description: string) => ({ description, content: { 'application/json': { schema: CallbackAnswer } } })
+export const fail = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: CallbackAnswer } },
+})
 
 /**
  * A JSON success in a route's responses.

@@ -37,7 +37,9 @@ export async function assignPositions(trx: Transaction<Database>, kind: StoreKin
   // On PostgreSQL the same statement announces the new head; NOTIFY is delivered at commit, to every
   // replica that listens, and not at all if the transaction rolls back.
   const announce = kind === 'postgres' ? sql`, pg_notify(${CHANGES_CHANNEL}, (last)::text)` : sql``
-  const counter = await sql<{ last: number | string }>`update change_counter set last = last + ${count} where id = 1 returning last${announce}`.execute(trx)
+  const counter = await sql<{
+    last: number | string
+  }>`update change_counter set last = last + ${count} where id = 1 returning last${announce}`.execute(trx)
   const last = Number(counter.rows[0]!.last)
   const base = last - count
   await sql`update topics

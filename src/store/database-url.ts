@@ -42,9 +42,13 @@ export function describeDatabaseUrl(
   if (scheme !== undefined && scheme.length > 1) {
     const shown = JSON.stringify(`${scheme.slice(0, 32)}:`)
     if (/^postgres(ql)?$/i.test(scheme)) {
-      throw new DatabaseUrlError(`DATABASE_URL starts with ${shown} but not "${scheme.toLowerCase()}://"; write it as postgres://user:password@host:5432/database`)
+      throw new DatabaseUrlError(
+        `DATABASE_URL starts with ${shown} but not "${scheme.toLowerCase()}://"; write it as postgres://user:password@host:5432/database`,
+      )
     }
-    throw new DatabaseUrlError(`DATABASE_URL has the scheme ${shown}, which this service does not support: ${SUPPORTED}`)
+    throw new DatabaseUrlError(
+      `DATABASE_URL has the scheme ${shown}, which this service does not support: ${SUPPORTED}`,
+    )
   }
   return { kind: 'sqlite', path: url }
 }

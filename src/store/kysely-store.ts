@@ -1,17 +1,17 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { unstorable } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { assignPositions } from './change-positions.ts'
+import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
 import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
-import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import type { SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Committed } from './sqlite-writer.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
-import type { ChangeListener, Store, StoreKind, StoredEvent, StoreObserver } from './types.ts'
-import { applyEffect, iso, noNul, writeBatch, type Write } from './write-batch.ts'
+import type { ChangeListener, Store, StoredEvent, StoreKind, StoreObserver } from './types.ts'
+import { applyEffect, iso, noNul, type Write, writeBatch } from './write-batch.ts'
 
 /** Options of {@link createKyselyStore}. */
 export interface KyselyStoreOptions {
@@ -58,7 +58,9 @@ const PROBE_LEASE = 'readiness-write-probe'
 /** 64 KiB that no database compresses, so that the probe writes as much as a batch of callbacks would. */
 let probe: string | undefined
 function probeText(): string {
-  probe ??= Array.from(crypto.getRandomValues(new Uint8Array(32 * 1024)), (b) => b.toString(16).padStart(2, '0')).join('')
+  probe ??= Array.from(crypto.getRandomValues(new Uint8Array(32 * 1024)), (b) => b.toString(16).padStart(2, '0')).join(
+    '',
+  )
   return probe
 }
 
@@ -81,7 +83,18 @@ function storeError(what: string, error: unknown): StoreError {
  * const store = createKyselyStore({ db, kind: 'sqlite', isDataError: () => false })
  * ```
  */
-export function createKyselyStore({ db, kind, isDataError, isConflict = () => false, isConnectionLost = () => false, onClose, observer, watchOthers, commitWrites, plainWrites }: KyselyStoreOptions): Store {
+export function createKyselyStore({
+  db,
+  kind,
+  isDataError,
+  isConflict = () => false,
+  isConnectionLost = () => false,
+  onClose,
+  observer,
+  watchOthers,
+  commitWrites,
+  plainWrites,
+}: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
   // The error of the last write while writes fail for a reason other than their data (a full disk, a
   // read-only file, a lost database); null once a write commits. `ping` then tries a write.
@@ -115,7 +128,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
    * a serialization failure, a SQLite write lock held elsewhere): it was rolled back whole. For up to
    * {@link CONFLICT_BUDGET_MS}, with pauses that do not block the event loop.
    */
-  async function retryingConflicts<T>(work: () => Promise<T>, alsoRetry: (error: unknown) => boolean = () => false): Promise<T> {
+  async function retryingConflicts<T>(
+    work: () => Promise<T>,
+    alsoRetry: (error: unknown) => boolean = () => false,
+  ): Promise<T> {
     const started = performance.now()
     for (let attempt = 1; ; attempt++) {
       try {
@@ -160,7 +176,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
    * A batch of callbacks committed without Kysely (by the writer thread, or with prepared statements),
    * told to the listeners like any other.
    */
-  async function committedElsewhere(commit: (items: Write[]) => Promise<Committed>, items: Write[]): Promise<EventOutcome[]> {
+  async function committedElsewhere(
+    commit: (items: Write[]) => Promise<Committed>,
+    items: Write[],
+  ): Promise<EventOutcome[]> {
     // The thread counts the conflicts it retried, on success and on failure alike.
     const countRetries = (retries = 0) => {
       for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
@@ -192,7 +211,9 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
   const writes = createGroupCommit<Write, EventOutcome>({
     commit: commitBatch,
     isolate: isDataError,
-    ...(observer ? { onCommit: (size, seconds) => observer.commit(size, seconds), onFailure: () => observer.commitFailure() } : {}),
+    ...(observer
+      ? { onCommit: (size, seconds) => observer.commit(size, seconds), onFailure: () => observer.commitFailure() }
+      : {}),
   })
 
   async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
@@ -243,7 +264,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
         let query = db.selectFrom('topics').selectAll().where('seq', '>', after)
         if (groupId !== undefined) query = query.where('group_id', '=', groupId)
         if (ids !== undefined) query = query.where('topic_id', 'in', ids)
-        const rows = await query.orderBy('seq').limit(limit + 1).execute()
+        const rows = await query
+          .orderBy('seq')
+          .limit(limit + 1)
+          .execute()
         return pageOf(rows, limit, (row) => row.seq, topicFromRow)
       }),
 
@@ -253,7 +277,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
         let query = db.selectFrom('callback_events').selectAll().where('id', '>', after)
         if (command !== undefined) query = query.where('command', '=', command)
         if (outcome !== undefined) query = query.where('outcome', '=', outcome)
-        const rows = await query.orderBy('id').limit(limit + 1).execute()
+        const rows = await query
+          .orderBy('id')
+          .limit(limit + 1)
+          .execute()
         return pageOf(rows, limit, (row) => row.id, eventFromRow)
       }),
 
@@ -281,25 +308,43 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
       }),
 
     groupTopics: (groupId) =>
-      guarded('reading the group\'s topics', async () => {
+      guarded("reading the group's topics", async () => {
         const rows = await db.selectFrom('topics').selectAll().where('group_id', '=', groupId).orderBy('seq').execute()
         return rows.map(topicFromRow)
       }),
 
     liveGroupIds: () =>
       guarded('listing the groups', async () => {
-        const rows = await db.selectFrom('topics').select('group_id').distinct().where('deleted_at', 'is', null).orderBy('group_id').execute()
+        const rows = await db
+          .selectFrom('topics')
+          .select('group_id')
+          .distinct()
+          .where('deleted_at', 'is', null)
+          .orderBy('group_id')
+          .execute()
         return rows.map((r) => r.group_id)
       }),
 
     applyMirrorChanges: (changes, nowMs, listedAtMs) =>
-      guarded('applying the reconciliation', () => changing((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs))),
+      guarded('applying the reconciliation', () =>
+        changing((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs)),
+      ),
 
     listChanges: ({ after, limit }) =>
       guarded('listing changes', async () => {
-        const rows = await db.selectFrom('topics').selectAll().where('position', '>', after).orderBy('position').limit(limit + 1).execute()
+        const rows = await db
+          .selectFrom('topics')
+          .selectAll()
+          .where('position', '>', after)
+          .orderBy('position')
+          .limit(limit + 1)
+          .execute()
         const items = rows.slice(0, limit).map((row) => changeFromRow(row, after))
-        return { items, last: items.length > 0 ? items[items.length - 1]!.position : after, hasMore: rows.length > limit }
+        return {
+          items,
+          last: items.length > 0 ? items[items.length - 1]!.position : after,
+          hasMore: rows.length > limit,
+        }
       }),
 
     lastPosition: () =>
@@ -332,7 +377,9 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
 
     releaseLease: (name, holder) =>
       guarded('releasing the lease', async () => {
-        await retryingConflicts(() => db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute())
+        await retryingConflicts(() =>
+          db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute(),
+        )
       }),
 
     pruneEvents: ({ before, after, limit, includeRejected }) =>
@@ -348,7 +395,8 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
           .execute()
         const old = rows.filter((row) => new Date(row.received_at).getTime() < before)
         const doomed = old.filter((row) => includeRejected || row.outcome !== 'rejected').map((row) => row.id)
-        if (doomed.length > 0) await retryingConflicts(() => db.deleteFrom('callback_events').where('id', 'in', doomed).execute())
+        if (doomed.length > 0)
+          await retryingConflicts(() => db.deleteFrom('callback_events').where('id', 'in', doomed).execute())
         const last = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : after
         return { deleted: doomed.length, last, more: rows.length === limit && old.length > 0 }
       }),
@@ -362,7 +410,10 @@ export function createKyselyStore({ db, kind, isDataError, isConflict = () => fa
         try {
           await retryingConflicts(() =>
             db.transaction().execute(async (trx) => {
-              await trx.insertInto('leases').values({ name: PROBE_LEASE, holder: probeText(), expires_at_ms: 0 }).execute()
+              await trx
+                .insertInto('leases')
+                .values({ name: PROBE_LEASE, holder: probeText(), expires_at_ms: 0 })
+                .execute()
               await trx.deleteFrom('leases').where('name', '=', PROBE_LEASE).execute()
             }),
           )

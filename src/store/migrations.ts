@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import type { StoreKind } from './types.ts'
 
 /** Options every store opener takes. */
@@ -20,8 +20,8 @@ export interface OpenOptions {
 /** Column types that differ between the two databases; everything else is shared. */
 function typesFor(kind: StoreKind) {
   return kind === 'postgres'
-    ? { time: 'timestamptz', bytes: 'bytea', id: 'bigint' } as const
-    : { time: 'text', bytes: 'blob', id: 'integer' } as const
+    ? ({ time: 'timestamptz', bytes: 'bytea', id: 'bigint' } as const)
+    : ({ time: 'text', bytes: 'blob', id: 'integer' } as const)
 }
 
 function migrations(kind: StoreKind): Record<string, Migration> {
@@ -60,8 +60,16 @@ function migrations(kind: StoreKind): Record<string, Migration> {
           .addColumn('reason', 'text')
           .addColumn('replayed_at', t.time)
           .execute()
-        await db.schema.createIndex('callback_events_command_id').on('callback_events').columns(['command', 'id']).execute()
-        await db.schema.createIndex('callback_events_outcome_id').on('callback_events').columns(['outcome', 'id']).execute()
+        await db.schema
+          .createIndex('callback_events_command_id')
+          .on('callback_events')
+          .columns(['command', 'id'])
+          .execute()
+        await db.schema
+          .createIndex('callback_events_outcome_id')
+          .on('callback_events')
+          .columns(['outcome', 'id'])
+          .execute()
       },
     },
     // The whole topic lifecycle and reconciliation with IM's REST API: the profile fields IM's topic
@@ -71,7 +79,9 @@ function migrations(kind: StoreKind): Record<string, Migration> {
     '0002_topic_lifecycle': {
       async up(db: Kysely<any>) {
         if (kind === 'postgres') {
-          await sql`alter table topics alter column owner_account drop not null, alter column operator_account drop not null`.execute(db)
+          await sql`alter table topics alter column owner_account drop not null, alter column operator_account drop not null`.execute(
+            db,
+          )
           for (const column of ['introduction', 'notification', 'face_url', 'custom_string']) {
             await db.schema.alterTable('topics').addColumn(column, 'text').execute()
           }
@@ -120,7 +130,9 @@ function migrations(kind: StoreKind): Record<string, Migration> {
           .execute()
         await db.schema
           .alterTable('callback_events')
-          .addColumn('source', 'text', (c) => c.notNull().defaultTo('callback').check(sql`source in ('callback', 'reconcile')`))
+          .addColumn('source', 'text', (c) =>
+            c.notNull().defaultTo('callback').check(sql`source in ('callback', 'reconcile')`),
+          )
           .execute()
         await db.schema
           .createTable('leases')

@@ -5,7 +5,12 @@ import type { MirrorChange } from './types.ts'
 import { applyTombstones, iso, markDeleted, noNul, profileColumns } from './write-batch.ts'
 
 /** Applies one change; resolves whether it took effect. */
-async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: string, listedAt: string): Promise<boolean> {
+async function applyOne(
+  trx: Transaction<Database>,
+  change: MirrorChange,
+  at: string,
+  listedAt: string,
+): Promise<boolean> {
   switch (change.kind) {
     case 'insert': {
       const inserted = await trx
@@ -28,7 +33,10 @@ async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: st
         .returning('topic_id')
         .execute()
       // A destroy callback that arrived after IM's listing was read wins: it is newer.
-      await applyTombstones(trx, inserted.map((r) => r.topic_id))
+      await applyTombstones(
+        trx,
+        inserted.map((r) => r.topic_id),
+      )
       return inserted.length > 0
     }
     case 'update': {
@@ -42,7 +50,10 @@ async function applyOne(trx: Transaction<Database>, change: MirrorChange, at: st
     case 'delete': {
       // Only a topic that nothing changed since IM's listing was read: a create that arrived during
       // the reconciliation is not in that listing, and must not be undone by it.
-      const updated = await markDeleted(trx, at).where('topic_id', '=', change.topicId).where('updated_at', '<', listedAt).executeTakeFirst()
+      const updated = await markDeleted(trx, at)
+        .where('topic_id', '=', change.topicId)
+        .where('updated_at', '<', listedAt)
+        .executeTakeFirst()
       return Number(updated.numUpdatedRows) > 0
     }
   }

@@ -1,8 +1,8 @@
-import { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
+import { describeDatabaseUrl } from './database-url.ts'
 import type { OpenOptions } from './migrations.ts'
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 import { openSqliteStore } from './sqlite.ts'
 import type { Store } from './types.ts'
-import { describeDatabaseUrl } from './database-url.ts'
 
 /**
  * Opens the store a `DATABASE_URL` names, migrated to the newest schema.
@@ -12,7 +12,10 @@ import { describeDatabaseUrl } from './database-url.ts'
  * const store = await openStore(process.env.DATABASE_URL)
  * ```
  */
-export async function openStore(url: string | undefined, options: PostgresStoreOptions & OpenOptions = {}): Promise<Store> {
+export async function openStore(
+  url: string | undefined,
+  options: PostgresStoreOptions & OpenOptions = {},
+): Promise<Store> {
   const target = describeDatabaseUrl(url)
   return target.kind === 'postgres' ? openPostgresStore(target.url, options) : openSqliteStore(target.path, options)
 }

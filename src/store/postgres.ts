@@ -95,7 +95,10 @@ const CONNECTION_LOST_MESSAGES = /^Connection terminated|connection error and is
 
 /** Whether an error says that the connection under a query was lost. */
 export function isPostgresConnectionLost(error: unknown): boolean {
-  return CONNECTION_LOST_CODES.test(errorCode(error)) || CONNECTION_LOST_MESSAGES.test(String((error as { message?: unknown } | null | undefined)?.message ?? ''))
+  return (
+    CONNECTION_LOST_CODES.test(errorCode(error)) ||
+    CONNECTION_LOST_MESSAGES.test(String((error as { message?: unknown } | null | undefined)?.message ?? ''))
+  )
 }
 
 /**

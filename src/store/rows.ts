@@ -1,5 +1,5 @@
-import type { CallbackEvent, Topic, TopicChange } from '../contract/read-api.ts'
 import type { Selectable } from 'kysely'
+import type { CallbackEvent, Topic, TopicChange } from '../contract/read-api.ts'
 import type { CallbackEventsTable, TopicsTable } from './schema.ts'
 
 /** SQLite keeps times as RFC 3339 text, PostgreSQL as timestamptz (a Date through the driver). */

@@ -5,7 +5,18 @@
  */
 import type { EventOutcome } from '../contract/read-api.ts'
 import type { Committed } from './sqlite-writer.ts'
-import { compareIds, duplicate, eventRow, filledIn, iso, stored, topicRow, unwrittenResult, type Result, type Write } from './write-batch.ts'
+import {
+  compareIds,
+  duplicate,
+  eventRow,
+  filledIn,
+  iso,
+  type Result,
+  stored,
+  topicRow,
+  unwrittenResult,
+  type Write,
+} from './write-batch.ts'
 
 /** What the prepared path needs of a libsql (or better-sqlite3) connection. */
 export interface SqliteHandle {
@@ -120,7 +131,11 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
     )
 
   /** Creates the topics (sorted by TopicId), filling `results`; returns the new last position. */
-  function createTopics(creates: ReadonlyArray<{ i: number; row: ReturnType<typeof topicRow> }>, results: Result[], last: number): number {
+  function createTopics(
+    creates: ReadonlyArray<{ i: number; row: ReturnType<typeof topicRow> }>,
+    results: Result[],
+    last: number,
+  ): number {
     // The first delivery of each topic is inserted; a second one in the same batch (next to it, in
     // TopicId order) is a duplicate.
     const firsts = creates.filter((create, k) => k === 0 || creates[k - 1]!.row.topic_id !== create.row.topic_id)
@@ -130,9 +145,23 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
       const parameters: unknown[] = [last + inserted.size]
       for (let k = 0; k < size; k++) {
         const { row } = firsts[offset + k]!
-        parameters.push(k, row.topic_id, row.group_id, row.name, row.type, row.owner_account, row.operator_account, row.user_defined_data, row.client_ip, row.opt_platform, row.received_at)
+        parameters.push(
+          k,
+          row.topic_id,
+          row.group_id,
+          row.name,
+          row.type,
+          row.owner_account,
+          row.operator_account,
+          row.user_defined_data,
+          row.client_ip,
+          row.opt_platform,
+          row.received_at,
+        )
       }
-      for (const { topic_id } of statement(`topics ${size}`, () => insertTopics(size)).all(parameters) as Array<{ topic_id: string }>) {
+      for (const { topic_id } of statement(`topics ${size}`, () => insertTopics(size)).all(parameters) as Array<{
+        topic_id: string
+      }>) {
         inserted.add(topic_id)
       }
       offset += size
@@ -143,7 +172,16 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
         results[i] = stored
         continue
       }
-      const { changes } = fillIn().run([row.owner_account, row.operator_account, row.user_defined_data, row.client_ip, row.opt_platform, row.updated_at, position + 1, row.topic_id])
+      const { changes } = fillIn().run([
+        row.owner_account,
+        row.operator_account,
+        row.user_defined_data,
+        row.client_ip,
+        row.opt_platform,
+        row.updated_at,
+        position + 1,
+        row.topic_id,
+      ])
       if (Number(changes) > 0) position++
       results[i] = Number(changes) > 0 ? filledIn : duplicate
     }
@@ -164,7 +202,10 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
   }
 
   return {
-    accepts: (items) => items.every(({ effect }) => effect.kind === 'createTopic' || effect.kind === 'ignore' || effect.kind === 'reject'),
+    accepts: (items) =>
+      items.every(
+        ({ effect }) => effect.kind === 'createTopic' || effect.kind === 'ignore' || effect.kind === 'reject',
+      ),
 
     commit(items) {
       const at = items.map((w) => iso(w.callback.receivedAt))

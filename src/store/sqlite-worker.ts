@@ -6,15 +6,15 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely'
 import Libsql from 'libsql'
 import { assignPositions } from './change-positions.ts'
-import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { CONFLICT_BUDGET_MS, isSqliteConflict } from './conflicts.ts'
 import type { Database } from './schema.ts'
+import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
+import type { WriterReply, WriterRequest } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
 import { writeBatch } from './write-batch.ts'
-import type { WriterReply, WriterRequest } from './sqlite-writer.ts'
 
 const { path } = workerData as { path: string }
 const database = new Libsql(path)
@@ -23,7 +23,9 @@ database.pragma('synchronous = FULL')
 // Waiting for a lock held by another connection blocks only this thread: let SQLite wait for it,
 // as long as the store would retry a conflict on the main thread.
 database.pragma(`busy_timeout = ${CONFLICT_BUDGET_MS}`)
-const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database as unknown as SqliteDatabase) }) })
+const db = new Kysely<Database>({
+  dialect: new SqliteDialect({ database: withStatementCache(database as unknown as SqliteDatabase) }),
+})
 // Creates, and callbacks that change no topic, with prepared statements; the rarer batches with Kysely.
 const plain = createSqliteBatchWriter(database as unknown as SqliteHandle)
 
@@ -43,7 +45,15 @@ async function commit({ id, items }: Extract<WriterRequest, { kind: 'write' }>):
       // A snapshot that another connection's commit made stale fails at once, whatever the busy timeout.
       if (isSqliteConflict(error) && performance.now() - started < CONFLICT_BUDGET_MS) continue
       const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown }
-      return { id, error: { name: String(name ?? 'Error'), message: String(message ?? error), code: typeof code === 'string' ? code : undefined }, retries }
+      return {
+        id,
+        error: {
+          name: String(name ?? 'Error'),
+          message: String(message ?? error),
+          code: typeof code === 'string' ? code : undefined,
+        },
+        retries,
+      }
     }
   }
 }

@@ -71,10 +71,20 @@ export function startSqliteWriter(path: string, script: URL): SqliteWriter {
       // The thread does not keep the process alive while it has nothing to do.
       if (pending.size === 0) thread.unref()
       if (!waiting) return
-      if (reply.error === undefined) waiting.resolve({ outcomes: reply.outcomes, last: reply.last, retries: reply.retries })
-      else waiting.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code, retries: reply.retries }))
+      if (reply.error === undefined)
+        waiting.resolve({ outcomes: reply.outcomes, last: reply.last, retries: reply.retries })
+      else
+        waiting.reject(
+          Object.assign(new Error(reply.error.message), {
+            name: reply.error.name,
+            code: reply.error.code,
+            retries: reply.retries,
+          }),
+        )
     })
-    thread.on('error', (error) => failAll(new Error(`the SQLite writer thread failed: ${error.message}`, { cause: error })))
+    thread.on('error', (error) =>
+      failAll(new Error(`the SQLite writer thread failed: ${error.message}`, { cause: error })),
+    )
     thread.on('exit', (code) => {
       if (worker === thread) failAll(new Error(`the SQLite writer thread exited (${code})`))
     })

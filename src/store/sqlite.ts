@@ -1,15 +1,15 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely'
 import Libsql from 'libsql'
-import { createKyselyStore } from './kysely-store.ts'
 import { isSqliteConflict } from './conflicts.ts'
-import { errorCode } from './store-error.ts'
+import { createKyselyStore } from './kysely-store.ts'
+import { migrateToLatest, type OpenOptions } from './migrations.ts'
+import type { Database } from './schema.ts'
 import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { startSqliteWriter, writerScript } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
-import { migrateToLatest, type OpenOptions } from './migrations.ts'
-import type { Database } from './schema.ts'
+import { errorCode } from './store-error.ts'
 import type { Store } from './types.ts'
 
 const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/
@@ -27,7 +27,8 @@ function ownerOnly(path: string, onWarning: ((message: string) => void) | undefi
       if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600)
     } catch (error) {
       const code = (error as { code?: string }).code
-      if (code !== 'ENOENT') onWarning?.(`${file} is readable by others and could not be made owner-only (${code ?? String(error)})`)
+      if (code !== 'ENOENT')
+        onWarning?.(`${file} is readable by others and could not be made owner-only (${code ?? String(error)})`)
     }
   }
 }
@@ -41,7 +42,9 @@ function openFolderWarning(folder: string, onWarning: ((message: string) => void
   try {
     const mode = statSync(folder).mode & 0o777
     if ((mode & 0o077) !== 0) {
-      onWarning?.(`${folder} is open to others (mode ${mode.toString(8)}): the database files are owner-only, but others can see them${(mode & 0o022) !== 0 ? ' and may replace them' : ''}; make the folder 0700`)
+      onWarning?.(
+        `${folder} is open to others (mode ${mode.toString(8)}): the database files are owner-only, but others can see them${(mode & 0o022) !== 0 ? ' and may replace them' : ''}; make the folder 0700`,
+      )
     }
   } catch {}
 }
@@ -57,7 +60,10 @@ function openFolderWarning(folder: string, onWarning: ((message: string) => void
  * const store = await openSqliteStore('./data/callbacks.db')
  * ```
  */
-export async function openSqliteStore(path: string, { onMigrated, observer, onWarning, writerThread = false }: OpenOptions = {}): Promise<Store> {
+export async function openSqliteStore(
+  path: string,
+  { onMigrated, observer, onWarning, writerThread = false }: OpenOptions = {},
+): Promise<Store> {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     // Created here, before SQLite sees it, so that it is 0600 whatever the umask; SQLite gives its

@@ -10,7 +10,10 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely'
  * new SqliteDialect({ database: withStatementCache(new Libsql(path)) })
  * ```
  */
-export function withStatementCache(db: SqliteDatabase & { readonly inTransaction?: boolean }, max = 512): SqliteDatabase {
+export function withStatementCache(
+  db: SqliteDatabase & { readonly inTransaction?: boolean },
+  max = 512,
+): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>()
   return {
     close: () => db.close(),

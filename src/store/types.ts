@@ -159,7 +159,12 @@ export interface Store {
   replay(eventId: number, effect: Effect, nowMs: number): Promise<EventOutcome>
   getTopic(topicId: string): Promise<Topic | undefined>
   /** Topics in insertion order after `after`; only those of `groupId`, and only those among `topicIds`, when given. */
-  listTopics(query: { groupId?: string | undefined; topicIds?: readonly string[] | undefined; limit: number; after: number }): Promise<Page<Topic>>
+  listTopics(query: {
+    groupId?: string | undefined
+    topicIds?: readonly string[] | undefined
+    limit: number
+    after: number
+  }): Promise<Page<Topic>>
   listEvents(query: {
     command?: string | undefined
     outcome?: EventOutcome | undefined

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Transaction } from 'kysely'
+import { type Insertable, sql, type Transaction } from 'kysely'
 import { MAX_COMMAND_LENGTH } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { changedAt } from './change-positions.ts'
@@ -50,7 +50,10 @@ export function topicRow(t: NewTopic, at: string): Insertable<TopicsTable> & { o
  * own `where`.
  */
 export function markDeleted(trx: Transaction<Database>, at: string) {
-  return trx.updateTable('topics').set({ deleted_at: at, ...changedAt(at) }).where('deleted_at', 'is', null)
+  return trx
+    .updateTable('topics')
+    .set({ deleted_at: at, ...changedAt(at) })
+    .where('deleted_at', 'is', null)
 }
 
 /**
@@ -69,8 +72,12 @@ export async function applyTombstones(trx: Transaction<Database>, topicIds: read
     .where('topic_id', 'in', topicIds)
     .where((eb) =>
       eb.or([
-        eb.exists(eb.selectFrom('topic_tombstones as tt').select('tt.topic_id').whereRef('tt.topic_id', '=', 'topics.topic_id')),
-        eb.exists(eb.selectFrom('group_tombstones as gt').select('gt.group_id').whereRef('gt.group_id', '=', 'topics.group_id')),
+        eb.exists(
+          eb.selectFrom('topic_tombstones as tt').select('tt.topic_id').whereRef('tt.topic_id', '=', 'topics.topic_id'),
+        ),
+        eb.exists(
+          eb.selectFrom('group_tombstones as gt').select('gt.group_id').whereRef('gt.group_id', '=', 'topics.group_id'),
+        ),
       ]),
     )
     .execute()
@@ -83,7 +90,10 @@ export async function applyTombstones(trx: Transaction<Database>, topicIds: read
  * except on a topic that reconciliation inserted first: the callback fills in what only it knows
  * (owner, operator, custom fields, client), and never undoes a delete.
  */
-async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ topic: NewTopic; at: string }>): Promise<Result[]> {
+async function createTopics(
+  trx: Transaction<Database>,
+  topics: ReadonlyArray<{ topic: NewTopic; at: string }>,
+): Promise<Result[]> {
   // Rows go in sorted by TopicId (a stable sort: the first delivery of a topic stays first), and the
   // updates below follow the same order, so that every transaction takes the index's locks in one
   // order and two replicas cannot deadlock.
@@ -119,10 +129,19 @@ async function createTopics(trx: Transaction<Database>, topics: ReadonlyArray<{ 
  * Marks the listed topics deleted. A topic not known yet gets a tombstone, so that its create, if it
  * arrives later, is stored as deleted.
  */
-async function destroyTopics(trx: Transaction<Database>, groupId: string, topicIds: readonly string[], at: string): Promise<Result> {
+async function destroyTopics(
+  trx: Transaction<Database>,
+  groupId: string,
+  topicIds: readonly string[],
+  at: string,
+): Promise<Result> {
   if (topicIds.length === 0) return { outcome: 'ignored', reason: 'TopicIdList is empty' }
   const updated = await markDeleted(trx, at).where('topic_id', 'in', topicIds).executeTakeFirst()
-  const known = new Set((await trx.selectFrom('topics').select('topic_id').where('topic_id', 'in', topicIds).execute()).map((r) => r.topic_id))
+  const known = new Set(
+    (await trx.selectFrom('topics').select('topic_id').where('topic_id', 'in', topicIds).execute()).map(
+      (r) => r.topic_id,
+    ),
+  )
   const unknown = [...new Set(topicIds)].filter((id) => !known.has(id))
   if (unknown.length > 0) {
     await trx
@@ -132,7 +151,12 @@ async function destroyTopics(trx: Transaction<Database>, groupId: string, topicI
       .execute()
   }
   if (Number(updated.numUpdatedRows) > 0) return stored
-  return unknown.length > 0 ? { outcome: 'stored', reason: 'the topics are not known yet: kept as tombstones, so a late create is stored as deleted' } : duplicate
+  return unknown.length > 0
+    ? {
+        outcome: 'stored',
+        reason: 'the topics are not known yet: kept as tombstones, so a late create is stored as deleted',
+      }
+    : duplicate
 }
 
 /** A Community disbanded: every live topic of it is marked deleted, and later creates land deleted. */
@@ -145,13 +169,23 @@ async function destroyGroup(trx: Transaction<Database>, groupId: string, at: str
     .executeTakeFirst()
   const n = Number(updated.numUpdatedRows)
   if (n > 0) return { outcome: 'stored', reason: `${n} topic(s) marked deleted` }
-  return Number(tombstone.numInsertedOrUpdatedRows ?? 0n) > 0 ? { outcome: 'stored', reason: 'no live topic known: kept as a tombstone' } : duplicate
+  return Number(tombstone.numInsertedOrUpdatedRows ?? 0n) > 0
+    ? { outcome: 'stored', reason: 'no live topic known: kept as a tombstone' }
+    : duplicate
 }
 
-const PROFILE_COLUMNS = { Name: 'name', Introduction: 'introduction', Notification: 'notification', FaceUrl: 'face_url', CustomString: 'custom_string' } as const
+const PROFILE_COLUMNS = {
+  Name: 'name',
+  Introduction: 'introduction',
+  Notification: 'notification',
+  FaceUrl: 'face_url',
+  CustomString: 'custom_string',
+} as const
 
 /** The columns of a (partial) topic profile, without U+0000 (see {@link noNul}). */
-export function profileColumns(profile: Partial<TopicProfile>): Partial<Pick<TopicsTable, (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS]>> {
+export function profileColumns(
+  profile: Partial<TopicProfile>,
+): Partial<Pick<TopicsTable, (typeof PROFILE_COLUMNS)[keyof typeof PROFILE_COLUMNS]>> {
   const columns: Record<string, string | null> = {}
   for (const [field, column] of Object.entries(PROFILE_COLUMNS)) {
     const value = profile[field as keyof TopicProfile]
@@ -161,17 +195,29 @@ export function profileColumns(profile: Partial<TopicProfile>): Partial<Pick<Top
 }
 
 /** `Group.CallbackAfterTopicInfoChanged`: applied at once when it names its topic. */
-async function changeTopicInfo(trx: Transaction<Database>, topicId: string | undefined, profile: Partial<TopicProfile>, at: string): Promise<Result> {
-  if (topicId === undefined) return { outcome: 'ignored', reason: 'no TopicId: reconciling the group with IM applies the change' }
+async function changeTopicInfo(
+  trx: Transaction<Database>,
+  topicId: string | undefined,
+  profile: Partial<TopicProfile>,
+  at: string,
+): Promise<Result> {
+  if (topicId === undefined)
+    return { outcome: 'ignored', reason: 'no TopicId: reconciling the group with IM applies the change' }
   const columns = profileColumns(profile)
   if (Object.keys(columns).length === 0) return { outcome: 'ignored', reason: 'no profile field to change' }
-  const updated = await trx.updateTable('topics').set({ ...columns, ...changedAt(at) }).where('topic_id', '=', topicId).executeTakeFirst()
+  const updated = await trx
+    .updateTable('topics')
+    .set({ ...columns, ...changedAt(at) })
+    .where('topic_id', '=', topicId)
+    .executeTakeFirst()
   return Number(updated.numUpdatedRows) > 0 ? stored : { outcome: 'ignored', reason: 'the topic is not known' }
 }
 
 /** What a callback that changes no topic did: ignored (and why, when known) or rejected (and why). */
 export function unwrittenResult(effect: Effect & { kind: 'ignore' | 'reject' }): Result {
-  return effect.kind === 'ignore' ? { outcome: 'ignored', reason: effect.reason ?? null } : { outcome: 'rejected', reason: effect.reason }
+  return effect.kind === 'ignore'
+    ? { outcome: 'ignored', reason: effect.reason ?? null }
+    : { outcome: 'rejected', reason: effect.reason }
 }
 
 /** Applies one effect on its own (`replay`, and the rarer effects of a batch). */
@@ -199,7 +245,9 @@ export async function applyEffect(trx: Transaction<Database>, effect: Effect, at
 export async function writeBatch(trx: Transaction<Database>, writes: readonly Write[]): Promise<EventOutcome[]> {
   const results = new Array<Result>(writes.length)
   const at = writes.map((w) => iso(w.callback.receivedAt))
-  const creates = writes.flatMap((w, i) => (w.effect.kind === 'createTopic' ? [{ i, topic: w.effect.topic, at: at[i]! }] : []))
+  const creates = writes.flatMap((w, i) =>
+    w.effect.kind === 'createTopic' ? [{ i, topic: w.effect.topic, at: at[i]! }] : [],
+  )
   if (creates.length > 0) {
     const created = await createTopics(trx, creates)
     creates.forEach(({ i }, k) => (results[i] = created[k]!))

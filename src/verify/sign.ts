@@ -24,5 +24,7 @@ export function sign(token: string, requestTime: number | string): string {
  * ```
  */
 export function signatureDigest(token: string, requestTime: number | string): Buffer {
-  return createHash('sha256').update(token + String(requestTime)).digest()
+  return createHash('sha256')
+    .update(token + String(requestTime))
+    .digest()
 }

@@ -75,7 +75,10 @@ export function verifyCallback(credentials: CallbackCredentials, options: Verify
   if (options.tokens.length === 0) return
 
   if (RequestTime == null || RequestTime === '') {
-    throw new Refusal('REQUEST_TIME_INVALID', 'RequestTime is missing from the query string; callback authentication is on')
+    throw new Refusal(
+      'REQUEST_TIME_INVALID',
+      'RequestTime is missing from the query string; callback authentication is on',
+    )
   }
   if (!UNIX_SECONDS.test(RequestTime)) {
     throw new Refusal('REQUEST_TIME_INVALID', `RequestTime ${quote(RequestTime)} is not a Unix time in seconds`)

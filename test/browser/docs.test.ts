@@ -1,21 +1,23 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { Page } from 'playwright-core'
-import type { AddressInfo } from 'node:net'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { API_TOKEN, makeApp } from '../helpers/app.ts'
-import { ROOT, sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { ROOT, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const present = existsSync(CHROMIUM)
 if (!present) {
   if (process.env.CI) throw new Error(`Chromium is not at ${CHROMIUM}; CI needs it (.ci/run installs it)`)
-  console.warn(`\n!!! SKIPPING the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH). !!!\n`)
+  console.warn(
+    `\n!!! SKIPPING the browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH). !!!\n`,
+  )
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-browser-'))
@@ -28,7 +30,15 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     })
   })
   afterAll(async () => {
@@ -64,13 +74,23 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
 
     const expected = [
       // The callback operation and its query parameters.
-      'SdkAppid', 'CallbackCommand', 'OptPlatform', 'RequestTime',
+      'SdkAppid',
+      'CallbackCommand',
+      'OptPlatform',
+      'RequestTime',
       // The body fields with their descriptions, and the documented sample.
-      'TopicId', 'Operator_Account', 'UserDefinedDataList', 'The UserID of the group owner.', 'MyFirstTopic',
+      'TopicId',
+      'Operator_Account',
+      'UserDefinedDataList',
+      'The UserID of the group owner.',
+      'MyFirstTopic',
       // The ErrorCode table.
-      '4005', 'RequestTime is outside the allowed window around the server clock',
+      '4005',
+      'RequestTime is outside the allowed window around the server clock',
       // The read API.
-      'List synced topics', 'Read one synced topic', 'List logged callbacks',
+      'List synced topics',
+      'Read one synced topic',
+      'List logged callbacks',
     ]
     // Scalar renders sections as they come into view: scroll down, as a reader would, until all is seen.
     const seen = new Set<string>()
@@ -78,7 +98,10 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
       const now = await text()
       // The artifact shows the callback's body fields, where a reader would look first.
       if (!seen.has('The UserID of the group owner.') && now.includes('The UserID of the group owner.')) {
-        await page.getByText('The UserID of the group owner.').first().evaluate((el) => el.scrollIntoView({ block: 'center' }))
+        await page
+          .getByText('The UserID of the group owner.')
+          .first()
+          .evaluate((el) => el.scrollIntoView({ block: 'center' }))
         await page.waitForTimeout(300)
         await page.screenshot({ path: screenshot })
       }
@@ -139,7 +162,13 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
     const health = await testRequest(`${service.url}/docs`, 'Liveness', 'healthz', `${service.url}/healthz`)
     expect(health).toEqual({ status: 200, authorization: expect.anything() })
     // The first example of GET /topics/{TopicId} is the sample topic's raw ID, which the page encodes once.
-    const topic = await testRequest(`${service.url}/docs`, 'Read one synced topic', 'topics/{TopicId}', `${service.url}/topics/${encodeURIComponent(sampleAfterCreateTopic.TopicId)}`, 'docs-test-request.png')
+    const topic = await testRequest(
+      `${service.url}/docs`,
+      'Read one synced topic',
+      'topics/{TopicId}',
+      `${service.url}/topics/${encodeURIComponent(sampleAfterCreateTopic.TopicId)}`,
+      'docs-test-request.png',
+    )
     expect(topic).toEqual({ status: 200, authorization: `Bearer ${API_TOKEN}` })
   }, 90_000)
 
@@ -164,7 +193,13 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
  * `expectedUrl` and the Authorization header it carried. When no such request is made, the error
  * lists what the page did request, and a screenshot is left in artifacts/.
  */
-async function testRequest(docsUrl: string, sidebarName: string, path: string, expectedUrl: string, screenshot?: string) {
+async function testRequest(
+  docsUrl: string,
+  sidebarName: string,
+  path: string,
+  expectedUrl: string,
+  screenshot?: string,
+) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
   const requested: string[] = []
   page.on('request', (req) => requested.push(req.url()))
@@ -174,7 +209,10 @@ async function testRequest(docsUrl: string, sidebarName: string, path: string, e
     await page.getByPlaceholder(/Token/i).first().fill(API_TOKEN)
     await page.getByText(sidebarName, { exact: true }).first().click({ timeout: 10_000 })
     const operation = page.locator(`[id$="/GET/${path}"]`).first()
-    await operation.getByRole('button', { name: /Test Request/i }).first().click({ timeout: 10_000 })
+    await operation
+      .getByRole('button', { name: /Test Request/i })
+      .first()
+      .click({ timeout: 10_000 })
     const sent = page.waitForResponse((res) => res.url() === expectedUrl, { timeout: 15_000 })
     sent.catch(() => {}) // awaited below; this only keeps a click's failure from leaving it unhandled
     await page.getByRole('button', { name: /^Send/ }).first().click({ timeout: 10_000 })
@@ -184,7 +222,10 @@ async function testRequest(docsUrl: string, sidebarName: string, path: string, e
   } catch (error) {
     await page.screenshot({ path: join(ROOT, 'artifacts', 'docs-test-request-failed.png') }).catch(() => {})
     const own = requested.filter((url) => !/\.(js|css|svg|ico)$|\/openapi\.(json|yaml)$|\/docs$/.test(url))
-    throw new Error(`"Test Request" made no request to ${expectedUrl}; the page's other requests: ${JSON.stringify(own)}`, { cause: error })
+    throw new Error(
+      `"Test Request" made no request to ${expectedUrl}; the page's other requests: ${JSON.stringify(own)}`,
+      { cause: error },
+    )
   } finally {
     await page.close()
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createChangeFeed } from '../../src/changes/create-change-feed.ts'
 import { createApp } from '../../src/app.ts'
+import { createChangeFeed } from '../../src/changes/create-change-feed.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import type { TopicChange } from '../../src/contract/read-api.ts'
 import { openSqliteStore, type Store } from '../../src/store/index.ts'
@@ -36,11 +36,17 @@ describe('GET /changes', () => {
     ])
     expect(page).toMatchObject({ nextCursor: '2', hasMore: true })
     expect(page.items[0]!.at).toBe(new Date(NOW_MS).toISOString())
-    const rest = (await (await app.request(`/changes?after=${page.nextCursor}`, { headers: bearer })).json()) as typeof page
+    const rest = (await (
+      await app.request(`/changes?after=${page.nextCursor}`, { headers: bearer })
+    ).json()) as typeof page
     expect(rest.items.map((c) => c.position)).toEqual([3, 4, 5])
     expect(rest).toMatchObject({ nextCursor: '5', hasMore: false })
     // Caught up: an empty page keeps the cursor, so that it can be used again later.
-    expect(await (await app.request('/changes?after=5', { headers: bearer })).json()).toEqual({ items: [], nextCursor: '5', hasMore: false })
+    expect(await (await app.request('/changes?after=5', { headers: bearer })).json()).toEqual({
+      items: [],
+      nextCursor: '5',
+      hasMore: false,
+    })
     await store.close()
   })
 
@@ -94,7 +100,9 @@ describe('GET /changes/stream', () => {
     expect((await take(res, 2)).map((c) => c.position)).toEqual([3, 4])
     const bad = await app.request('/changes/stream', { headers: { ...bearer, 'Last-Event-ID': 'x1' } })
     expect(bad.status).toBe(400)
-    expect(((await bad.json()) as { ErrorInfo: string }).ErrorInfo).toMatch(/^Last-Event-ID must be a position: decimal digits/)
+    expect(((await bad.json()) as { ErrorInfo: string }).ErrorInfo).toMatch(
+      /^Last-Event-ID must be a position: decimal digits/,
+    )
     await store.close()
   })
 
@@ -113,7 +121,11 @@ describe('GET /changes/stream', () => {
     const inner = await openSqliteStore(':memory:')
     let reads = 0
     const store: Store = { ...inner, listChanges: (query) => (reads++, inner.listChanges(query)) }
-    const app = createApp({ config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }), store, clock: () => NOW_MS })
+    const app = createApp({
+      config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }),
+      store,
+      clock: () => NOW_MS,
+    })
     const res = await app.request('/changes/stream', { headers: bearer })
     const reader = res.body!.getReader()
     await reader.read() // the retry line
@@ -139,8 +151,16 @@ describe('GET /changes/stream', () => {
     const inner = await openSqliteStore(':memory:')
     let reads = 0
     // A feed that always says a change is there (as a NOTIFY racing its commit would), with none to read.
-    const store: Store = { ...inner, lastPosition: async () => 1000, listChanges: (query) => (reads++, inner.listChanges(query)) }
-    const app = createApp({ config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }), store, clock: () => NOW_MS })
+    const store: Store = {
+      ...inner,
+      lastPosition: async () => 1000,
+      listChanges: (query) => (reads++, inner.listChanges(query)),
+    }
+    const app = createApp({
+      config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }),
+      store,
+      clock: () => NOW_MS,
+    })
     const res = await app.request('/changes/stream', { headers: bearer })
     const reader = res.body!.getReader()
     const reading = (async () => {
@@ -158,7 +178,12 @@ describe('GET /changes/stream', () => {
   it('ends when its feed closes (the service stopping), and a new stream resumes where it left off', async () => {
     const store = await openSqliteStore(':memory:')
     const feed = createChangeFeed({ store })
-    const app = createApp({ config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }), store, clock: () => NOW_MS, changeFeed: feed })
+    const app = createApp({
+      config: loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN }),
+      store,
+      clock: () => NOW_MS,
+      changeFeed: feed,
+    })
     await post(app, callbackUrl(), topicBody(1))
     const res = await app.request('/changes/stream', { headers: bearer })
     const events = readSse(res.body!)

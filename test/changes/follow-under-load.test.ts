@@ -7,7 +7,7 @@ import { openStore } from '../../src/store/index.ts'
 import { sampleTopicDestroyed, topicBody } from '../fixtures/index.ts'
 import { API_TOKEN } from '../helpers/app.ts'
 import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
-import { sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { type RunningService, sendSigned, startService } from '../helpers/service.ts'
 import { readSse } from '../helpers/sse.ts'
 
 // The issue's acceptance test: replicas write topics for 10 s (creates, re-deliveries, destroys) while
@@ -84,7 +84,13 @@ function followStream(url: string) {
     finish: async (target: number) => {
       stopAt = target
       if (copy.last >= target) reached()
-      await Promise.race([reachedTarget, done, new Promise((_, reject) => setTimeout(() => reject(new Error(`the stream did not reach ${target} in 20 s (at ${copy.last})`)), 20_000))])
+      await Promise.race([
+        reachedTarget,
+        done,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`the stream did not reach ${target} in 20 s (at ${copy.last})`)), 20_000),
+        ),
+      ])
       controller.abort()
     },
   }
@@ -110,11 +116,18 @@ async function write(replicas: RunningService[], ms: number, prefix: string) {
       } else if (roll < 9) {
         // A re-delivery of a recent topic, often to the other replica.
         const n = Math.max(0, next - 1 - ((i * 7) % 20))
-        ;({ status } = await sendSigned(replica.url, topicBody(n, { TopicId: `${GROUP}@TOPIC#_${prefix}${n}`, Name: `topic ${n}` })))
+        ;({ status } = await sendSigned(
+          replica.url,
+          topicBody(n, { TopicId: `${GROUP}@TOPIC#_${prefix}${n}`, Name: `topic ${n}` }),
+        ))
       } else {
         const n = Math.max(0, next - 1 - ((i * 3) % 30))
         const topicId = `${GROUP}@TOPIC#_${prefix}${n}`
-        ;({ status } = await sendSigned(replica.url, { ...sampleTopicDestroyed, GroupId: GROUP, TopicIdList: [topicId] }))
+        ;({ status } = await sendSigned(replica.url, {
+          ...sampleTopicDestroyed,
+          GroupId: GROUP,
+          TopicIdList: [topicId],
+        }))
         if (status === 200) destroyed.add(topicId)
       }
       answers.set(status, (answers.get(status) ?? 0) + 1)
@@ -148,46 +161,54 @@ const setups = [
 ] as const
 
 for (const setup of setups) {
-  describe.skipIf(setup.postgres && !postgresAvailable)(`following the feed while ${setup.name} write (PostgreSQL skipped only without a server)`, () => {
-    const services: RunningService[] = []
-    let drop = async () => {}
-    afterEach(async () => {
-      await Promise.all(services.splice(0).map((s) => s.stop()))
-      await drop()
-    })
+  describe.skipIf(setup.postgres && !postgresAvailable)(
+    `following the feed while ${setup.name} write (PostgreSQL skipped only without a server)`,
+    () => {
+      const services: RunningService[] = []
+      let drop = async () => {}
+      afterEach(async () => {
+        await Promise.all(services.splice(0).map((s) => s.stop()))
+        await drop()
+      })
 
-    it('ends with both readers holding exactly the database: 0 missed, 0 twice, deletes included', { timeout: 90_000 }, async () => {
-      let databaseUrl = `file:${join(mkdtempSync(join(scratch, 'db-')), 'feed.db')}`
-      if (setup.postgres) {
-        const db = await createThrowawayDatabase()
-        databaseUrl = db.url
-        drop = db.drop
-      }
-      for (let i = 0; i < setup.replicas; i++) services.push(await startService({ env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' } }))
-      const byCursor = followByCursor(services[0]!.url)
-      const byStream = followStream(services[services.length - 1]!.url)
+      it('ends with both readers holding exactly the database: 0 missed, 0 twice, deletes included', {
+        timeout: 90_000,
+      }, async () => {
+        let databaseUrl = `file:${join(mkdtempSync(join(scratch, 'db-')), 'feed.db')}`
+        if (setup.postgres) {
+          const db = await createThrowawayDatabase()
+          databaseUrl = db.url
+          drop = db.drop
+        }
+        for (let i = 0; i < setup.replicas; i++)
+          services.push(await startService({ env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info' } }))
+        const byCursor = followByCursor(services[0]!.url)
+        const byStream = followStream(services[services.length - 1]!.url)
 
-      const { acknowledged, destroyed, answers } = await write(services, WRITE_MS, setup.postgres ? 'pg' : 'lite')
-      const truth = await fullRead(databaseUrl)
-      await byCursor.finish(truth.last)
-      await byStream.finish(truth.last)
+        const { acknowledged, destroyed, answers } = await write(services, WRITE_MS, setup.postgres ? 'pg' : 'lite')
+        const truth = await fullRead(databaseUrl)
+        await byCursor.finish(truth.last)
+        await byStream.finish(truth.last)
 
-      console.info(`${setup.name}: ${acknowledged.size} topics acknowledged, ${destroyed.size} destroyed, ${truth.last} positions; the cursor reader got ${byCursor.copy.delivered} changes, the stream ${byStream.copy.delivered}`)
-      // The load was real, and every callback was answered OK.
-      expect([...answers.keys()]).toEqual([200])
-      expect(acknowledged.size).toBeGreaterThan(300)
-      expect(destroyed.size).toBeGreaterThan(10)
-      for (const reader of [byCursor.copy, byStream.copy]) {
-        expect(reader.outOfOrder).toBe(0)
-        expect(reader.last).toBe(truth.last)
-        expect(reader.topics.size).toBe(truth.topics.size)
-        expect(Object.fromEntries(reader.topics)).toEqual(Object.fromEntries(truth.topics))
-      }
-      // Nothing acknowledged is missing, and what was destroyed is deleted in the copies too.
-      const missing = [...acknowledged].filter((id) => !byStream.copy.topics.has(id))
-      expect(missing).toEqual([])
-      const stillLive = [...destroyed].filter((id) => byStream.copy.topics.get(id)?.DeletedAt === null)
-      expect(stillLive).toEqual([])
-    })
-  })
+        console.info(
+          `${setup.name}: ${acknowledged.size} topics acknowledged, ${destroyed.size} destroyed, ${truth.last} positions; the cursor reader got ${byCursor.copy.delivered} changes, the stream ${byStream.copy.delivered}`,
+        )
+        // The load was real, and every callback was answered OK.
+        expect([...answers.keys()]).toEqual([200])
+        expect(acknowledged.size).toBeGreaterThan(300)
+        expect(destroyed.size).toBeGreaterThan(10)
+        for (const reader of [byCursor.copy, byStream.copy]) {
+          expect(reader.outOfOrder).toBe(0)
+          expect(reader.last).toBe(truth.last)
+          expect(reader.topics.size).toBe(truth.topics.size)
+          expect(Object.fromEntries(reader.topics)).toEqual(Object.fromEntries(truth.topics))
+        }
+        // Nothing acknowledged is missing, and what was destroyed is deleted in the copies too.
+        const missing = [...acknowledged].filter((id) => !byStream.copy.topics.has(id))
+        expect(missing).toEqual([])
+        const stillLive = [...destroyed].filter((id) => byStream.copy.topics.get(id)?.DeletedAt === null)
+        expect(stillLive).toEqual([])
+      })
+    },
+  )
 }

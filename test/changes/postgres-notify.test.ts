@@ -4,7 +4,7 @@ import type { TopicChange } from '../../src/contract/read-api.ts'
 import { topicBody } from '../fixtures/index.ts'
 import { API_TOKEN } from '../helpers/app.ts'
 import { createThrowawayDatabase, postgresAvailable, SERVER_URL, type ThrowawayDatabase } from '../helpers/postgres.ts'
-import { sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { type RunningService, sendSigned, startService } from '../helpers/service.ts'
 import { readSse } from '../helpers/sse.ts'
 
 // With polling turned down to once a minute, only PostgreSQL's NOTIFY can bring a change committed on
@@ -34,7 +34,10 @@ describe.skipIf(!postgresAvailable)('changes across replicas on PostgreSQL (skip
     return {
       next: async (ms: number) => {
         const started = performance.now()
-        const result = await Promise.race([events.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no change within ${ms} ms`)), ms))])
+        const result = await Promise.race([
+          events.next(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no change within ${ms} ms`)), ms)),
+        ])
         return { change: JSON.parse(result.value!.data) as TopicChange, ms: performance.now() - started }
       },
       close: () => events.return(undefined),

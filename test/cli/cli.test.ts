@@ -8,7 +8,7 @@ import { runCli } from '../../src/cli/run-cli.ts'
 import { openStore } from '../../src/store/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { SDKAPPID, TOKEN } from '../helpers/app.ts'
-import { ROOT, startService, type RunningService } from '../helpers/service.ts'
+import { ROOT, type RunningService, startService } from '../helpers/service.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-cli-'))
 let service: RunningService
@@ -28,15 +28,31 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
 }
 
 describe('send', () => {
-  it('signs and posts the documented sample, and prints IM\'s view of the OK answer', async () => {
-    const { code, out } = await cli(['send', '--url', `${service.url}/callback`, '--sdkappid', SDKAPPID, '--token', TOKEN])
+  it("signs and posts the documented sample, and prints IM's view of the OK answer", async () => {
+    const { code, out } = await cli([
+      'send',
+      '--url',
+      `${service.url}/callback`,
+      '--sdkappid',
+      SDKAPPID,
+      '--token',
+      TOKEN,
+    ])
     expect(out).toContain('HTTP 200 ActionStatus=OK ErrorCode=0 ErrorInfo=""')
     expect(out).toContain('IM would count this callback a success.')
     expect(code).toBe(0)
   })
 
   it('prints the FAIL and exits non-zero with a wrong token', async () => {
-    const { code, out } = await cli(['send', '--url', `${service.url}/callback`, '--sdkappid', SDKAPPID, '--token', 'wrong'])
+    const { code, out } = await cli([
+      'send',
+      '--url',
+      `${service.url}/callback`,
+      '--sdkappid',
+      SDKAPPID,
+      '--token',
+      'wrong',
+    ])
     expect(out).toContain('HTTP 401 ActionStatus=FAIL ErrorCode=4005')
     expect(out).toContain('IM would count this callback a failure.')
     expect(code).toBe(1)
@@ -44,7 +60,17 @@ describe('send', () => {
 
   it('tries the time window with --time', async () => {
     const old = String(Math.floor(Date.now() / 1000) - 3600)
-    const { code, out } = await cli(['send', '--url', `${service.url}/callback`, '--sdkappid', SDKAPPID, '--token', TOKEN, '--time', old])
+    const { code, out } = await cli([
+      'send',
+      '--url',
+      `${service.url}/callback`,
+      '--sdkappid',
+      SDKAPPID,
+      '--token',
+      TOKEN,
+      '--time',
+      old,
+    ])
     expect(out).toMatch(/HTTP 401 ActionStatus=FAIL ErrorCode=4007 ErrorInfo="RequestTime is 36\d\d s in the past/)
     expect(code).toBe(1)
   })
@@ -52,8 +78,18 @@ describe('send', () => {
   it('posts a JSON file, and a generated body for --command', async () => {
     const file = join(scratch, 'body.json')
     writeFileSync(file, JSON.stringify({ ...sampleAfterCreateTopic, TopicId: '@TGS#_from-file' }))
-    expect((await cli(['send', '--url', `${service.url}/callback`, '--file', file], { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN })).code).toBe(0)
-    const other = await cli(['send', '--url', `${service.url}/callback`, '--command', 'Group.CallbackAfterCreateGroup'], { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN })
+    expect(
+      (
+        await cli(['send', '--url', `${service.url}/callback`, '--file', file], {
+          IM_SDKAPPID: SDKAPPID,
+          IM_CALLBACK_TOKEN: TOKEN,
+        })
+      ).code,
+    ).toBe(0)
+    const other = await cli(
+      ['send', '--url', `${service.url}/callback`, '--command', 'Group.CallbackAfterCreateGroup'],
+      { IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN },
+    )
     expect(other.out).toContain('POST')
     expect(other.code).toBe(0)
   })
@@ -92,7 +128,9 @@ describe('send', () => {
     const args = ['im-topic-sync', 'send', '--url', `${service.url}/callback`, '--sdkappid', SDKAPPID, '--token', TOKEN]
     const { stdout } = await run('npx', args, { cwd: ROOT })
     expect(stdout).toContain('IM would count this callback a success.')
-    const failed = await run('npx', [...args.slice(0, -1), 'wrong'], { cwd: ROOT }).catch((error: { code: number; stdout: string }) => error)
+    const failed = await run('npx', [...args.slice(0, -1), 'wrong'], { cwd: ROOT }).catch(
+      (error: { code: number; stdout: string }) => error,
+    )
     expect(failed).toMatchObject({ code: 1, stdout: expect.stringContaining('ErrorCode=4005') })
   })
 })
@@ -104,9 +142,20 @@ describe('replay', () => {
     const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v))
     const query = { SdkAppid: SDKAPPID, CallbackCommand: 'Group.CallbackAfterCreateTopic', ClientIP: '10.1.1.1' }
     // Rejected by an older, stricter version of the handler; valid under today's.
-    await store.record({ receivedAt: 1, command: query.CallbackCommand, query, body: encode(sampleAfterCreateTopic) }, { kind: 'reject', reason: 'an old bug' })
+    await store.record(
+      { receivedAt: 1, command: query.CallbackCommand, query, body: encode(sampleAfterCreateTopic) },
+      { kind: 'reject', reason: 'an old bug' },
+    )
     // Still invalid today.
-    await store.record({ receivedAt: 2, command: query.CallbackCommand, query, body: encode({ CallbackCommand: query.CallbackCommand }) }, { kind: 'reject', reason: 'missing fields' })
+    await store.record(
+      {
+        receivedAt: 2,
+        command: query.CallbackCommand,
+        query,
+        body: encode({ CallbackCommand: query.CallbackCommand }),
+      },
+      { kind: 'reject', reason: 'missing fields' },
+    )
     await store.close()
 
     const dry = await cli(['replay', '--dry-run'], { DATABASE_URL: url })
@@ -118,11 +167,16 @@ describe('replay', () => {
     const { code, out } = await cli(['replay'], { DATABASE_URL: url })
     expect(code).toBe(0)
     expect(out).toContain('event 1 Group.CallbackAfterCreateTopic: rejected -> stored')
-    expect(out).toContain('event 2 Group.CallbackAfterCreateTopic: still rejected: Group.CallbackAfterCreateTopic body is invalid: GroupId is required (a string)')
+    expect(out).toContain(
+      'event 2 Group.CallbackAfterCreateTopic: still rejected: Group.CallbackAfterCreateTopic body is invalid: GroupId is required (a string)',
+    )
     expect(out).toContain('2 rejected event(s) examined: 1 changed, 1 still rejected.')
 
     const after = await openStore(url)
-    expect(await after.getTopic(sampleAfterCreateTopic.TopicId)).toMatchObject({ Name: 'MyFirstTopic', ClientIP: '10.1.1.1' })
+    expect(await after.getTopic(sampleAfterCreateTopic.TopicId)).toMatchObject({
+      Name: 'MyFirstTopic',
+      ClientIP: '10.1.1.1',
+    })
     await after.close()
     expect((await cli(['replay', '--json'], { DATABASE_URL: url })).out).toContain('"examined": 1')
   })
@@ -131,7 +185,9 @@ describe('replay', () => {
 describe('migrate', () => {
   it('creates the schema once and then reports it current', async () => {
     const url = `file:${join(scratch, 'migrate.db')}`
-    expect((await cli(['migrate'], { DATABASE_URL: url })).out).toMatch(/applied 0001_topics_and_events, 0002_topic_lifecycle, 0003_change_feed, 0004_event_body_size$/)
+    expect((await cli(['migrate'], { DATABASE_URL: url })).out).toMatch(
+      /applied 0001_topics_and_events, 0002_topic_lifecycle, 0003_change_feed, 0004_event_body_size$/,
+    )
     expect((await cli(['migrate'], { DATABASE_URL: url })).out).toMatch(/already at the newest schema$/)
   })
 })

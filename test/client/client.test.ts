@@ -7,7 +7,11 @@ let t: TestApp
 let client: TopicSyncClient
 beforeAll(async () => {
   t = await makeApp()
-  client = createTopicSyncClient({ baseUrl: 'http://in-process', apiToken: API_TOKEN, fetch: (request) => t.app.fetch(request) })
+  client = createTopicSyncClient({
+    baseUrl: 'http://in-process',
+    apiToken: API_TOKEN,
+    fetch: (request) => t.app.fetch(request),
+  })
   await post(t.app, callbackUrl(), sampleAfterCreateTopic)
   for (let n = 0; n < 3; n++) await post(t.app, callbackUrl(), topicBody(n))
 })
@@ -15,14 +19,16 @@ afterAll(() => t.store.close())
 
 describe('the typed client', () => {
   it('refuses a missing base URL or token, as an unset variable would give', () => {
-    expect(() => createTopicSyncClient({ baseUrl: 'http://x', apiToken: process.env.IMSYNC_NEVER_SET as never })).toThrow(
-      new TypeError("createTopicSyncClient: apiToken must be a non-empty string: the service's API_TOKEN"),
-    )
+    expect(() =>
+      createTopicSyncClient({ baseUrl: 'http://x', apiToken: process.env.IMSYNC_NEVER_SET as never }),
+    ).toThrow(new TypeError("createTopicSyncClient: apiToken must be a non-empty string: the service's API_TOKEN"))
     expect(() => createTopicSyncClient({ baseUrl: '', apiToken: 't' })).toThrow('baseUrl must be the service')
   })
 
   it('reads a topic, encoding its ID', async () => {
-    const { data, error, response } = await client.GET('/topics/{TopicId}', { params: { path: { TopicId: sampleAfterCreateTopic.TopicId } } })
+    const { data, error, response } = await client.GET('/topics/{TopicId}', {
+      params: { path: { TopicId: sampleAfterCreateTopic.TopicId } },
+    })
     expect(error).toBeUndefined()
     expect(response.status).toBe(200)
     expect(data?.Name).toBe('MyFirstTopic')
@@ -45,7 +51,11 @@ describe('the typed client', () => {
   it('returns the documented error for an unknown topic and a wrong token', async () => {
     const missing = await client.GET('/topics/{TopicId}', { params: { path: { TopicId: 'nope' } } })
     expect(missing.error).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 4014 })
-    const wrong = createTopicSyncClient({ baseUrl: 'http://in-process', apiToken: 'wrong', fetch: (r) => t.app.fetch(r) })
+    const wrong = createTopicSyncClient({
+      baseUrl: 'http://in-process',
+      apiToken: 'wrong',
+      fetch: (r) => t.app.fetch(r),
+    })
     const refused = await wrong.GET('/topics', {})
     expect(refused.response.status).toBe(401)
     expect(refused.error).toMatchObject({ ErrorCode: 4013 })

@@ -21,7 +21,9 @@ async function until(check: () => boolean, what: string, ms = 15_000) {
 }
 
 describe('followChanges', () => {
-  it('builds a copy and keeps it current across a restart of the service: nothing missed, nothing twice', { timeout: 60_000 }, async () => {
+  it('builds a copy and keeps it current across a restart of the service: nothing missed, nothing twice', {
+    timeout: 60_000,
+  }, async () => {
     const port = await freePort()
     const env = { DATABASE_URL: `file:${join(scratch, 'restart.db')}`, PORT: String(port), LOG_LEVEL: 'info' }
     let service = await startService({ env })
@@ -58,7 +60,9 @@ describe('followChanges', () => {
     service = await startService({ env })
     for (let n = 40; n < 60; n++) expect((await create(n)).status).toBe(200)
     const destroyed = [3, 35, 45].map(id)
-    expect((await sendSigned(service.url, { ...sampleTopicDestroyed, GroupId: GROUP, TopicIdList: destroyed })).status).toBe(200)
+    expect(
+      (await sendSigned(service.url, { ...sampleTopicDestroyed, GroupId: GROUP, TopicIdList: destroyed })).status,
+    ).toBe(200)
 
     const store = await openStore(env.DATABASE_URL)
     const last = await store.lastPosition()
@@ -98,14 +102,22 @@ describe('followChanges', () => {
     await t.store.close()
   })
 
-  it('stops with a ChangeFeedError when the token is refused, and with onChange\'s own error when it throws', async () => {
+  it("stops with a ChangeFeedError when the token is refused, and with onChange's own error when it throws", async () => {
     const t = await makeApp()
     await post(t.app, callbackUrl(), topicBody(1))
     await post(t.app, callbackUrl(), topicBody(2))
-    const refused = followChanges({ baseUrl: 'http://in-process', apiToken: 'wrong', fetch: (r) => t.app.fetch(r), onChange: () => {} })
+    const refused = followChanges({
+      baseUrl: 'http://in-process',
+      apiToken: 'wrong',
+      fetch: (r) => t.app.fetch(r),
+      onChange: () => {},
+    })
     const error = await refused.done.catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ChangeFeedError)
-    expect(error).toMatchObject({ status: 401, message: expect.stringContaining("The bearer token is not this service's API_TOKEN") })
+    expect(error).toMatchObject({
+      status: 401,
+      message: expect.stringContaining("The bearer token is not this service's API_TOKEN"),
+    })
 
     const failure = new Error('cannot save')
     const failing = followChanges({
@@ -128,7 +140,8 @@ describe('followChanges', () => {
       at: '2026-11-22T08:00:00.000Z',
       topic: { TopicId: `t${position}` } as Topic,
     })
-    const event = (position: number, eol: string) => `id: ${position}${eol}event: change${eol}data: ${JSON.stringify(change(position))}${eol}${eol}`
+    const event = (position: number, eol: string) =>
+      `id: ${position}${eol}event: change${eol}data: ${JSON.stringify(change(position))}${eol}${eol}`
     // A stream that repeats and reorders, split at awkward places (in the middle of a CRLF).
     const text = `retry: 1000\r\n: hello\r\n\r\n${event(2, '\r\n')}${event(3, '\r')}${event(3, '\n')}${event(1, '\n')}${event(4, '\r\n')}`
     const cut = text.indexOf('\r\n', text.indexOf('id: 4')) + 1
@@ -142,7 +155,8 @@ describe('followChanges', () => {
       onChange: (c) => void seen.push(c.position),
       fetch: async (request) => {
         const url = new URL(request.url)
-        if (url.pathname === '/changes') return Response.json({ items: [], nextCursor: url.searchParams.get('after'), hasMore: false })
+        if (url.pathname === '/changes')
+          return Response.json({ items: [], nextCursor: url.searchParams.get('after'), hasMore: false })
         expect(request.headers.get('last-event-id')).toBe(String(streams === 0 ? 1 : 4))
         if (streams++ > 0) return new Promise<Response>(() => {})
         const body = new ReadableStream<Uint8Array>({
@@ -163,9 +177,17 @@ describe('followChanges', () => {
   it('refuses options that cannot work, at once', () => {
     const onChange = () => {}
     expect(() => followChanges({ baseUrl: '', apiToken: 't', onChange })).toThrow(TypeError)
-    expect(() => followChanges({ baseUrl: 'http://x', apiToken: process.env.IMSYNC_NEVER_SET as never, onChange })).toThrow('apiToken must be a non-empty string')
-    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', after: -1, onChange })).toThrow('after must be a position')
-    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', after: 'x', onChange })).toThrow('after must be a position')
-    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', pageSize: 501, onChange })).toThrow('pageSize must be an integer from 1 to 500')
+    expect(() =>
+      followChanges({ baseUrl: 'http://x', apiToken: process.env.IMSYNC_NEVER_SET as never, onChange }),
+    ).toThrow('apiToken must be a non-empty string')
+    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', after: -1, onChange })).toThrow(
+      'after must be a position',
+    )
+    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', after: 'x', onChange })).toThrow(
+      'after must be a position',
+    )
+    expect(() => followChanges({ baseUrl: 'http://x', apiToken: 't', pageSize: 501, onChange })).toThrow(
+      'pageSize must be an integer from 1 to 500',
+    )
   })
 })

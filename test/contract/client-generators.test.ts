@@ -1,11 +1,11 @@
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sampleAfterCreateTopic, topicBody } from '../fixtures/index.ts'
 import { API_TOKEN } from '../helpers/app.ts'
-import { ROOT, sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { ROOT, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 import { runTool } from '../helpers/tools.ts'
 
 // Other teams generate clients from openapi.yaml with tools we did not write. Two TypeScript
@@ -35,7 +35,11 @@ function typecheck(dir: string): { status: number | null; output: string } {
       include: ['**/*.ts'],
     }),
   )
-  const result = spawnSync(process.execPath, [`${ROOT}node_modules/typescript/bin/tsc`, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' })
+  const result = spawnSync(
+    process.execPath,
+    [`${ROOT}node_modules/typescript/bin/tsc`, '-p', join(dir, 'tsconfig.json')],
+    { encoding: 'utf8' },
+  )
   return { status: result.status, output: result.stdout + result.stderr }
 }
 
@@ -80,7 +84,8 @@ describe('clients generated from openapi.yaml by third-party generators', () => 
   beforeAll(async () => {
     service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'clients.db')}` } })
     // The sample topic (whose ID holds '@' and '#') and three more.
-    for (const body of [sampleAfterCreateTopic, topicBody(1), topicBody(2), topicBody(3)]) expect((await sendSigned(service.url, body)).status).toBe(200)
+    for (const body of [sampleAfterCreateTopic, topicBody(1), topicBody(2), topicBody(3)])
+      expect((await sendSigned(service.url, body)).status).toBe(200)
   }, 60_000)
   afterAll(async () => {
     await service?.stop()
@@ -90,7 +95,11 @@ describe('clients generated from openapi.yaml by third-party generators', () => 
   it('@hey-api/openapi-ts: generates, type-checks strictly, and works against the service', async () => {
     const dir = join(scratch, 'hey-api')
     mkdirSync(dir)
-    const generated = await runTool(`${ROOT}node_modules/@hey-api/openapi-ts/bin/run.js`, ['--input', `${ROOT}openapi.yaml`, '--output', join(dir, 'generated')], { cwd: dir })
+    const generated = await runTool(
+      `${ROOT}node_modules/@hey-api/openapi-ts/bin/run.js`,
+      ['--input', `${ROOT}openapi.yaml`, '--output', join(dir, 'generated')],
+      { cwd: dir },
+    )
     expect(generated.code, generated.output).toBe(0)
     await checkProgram(dir, 'hey-api.ts')
   }, 120_000)
@@ -107,7 +116,9 @@ describe('clients generated from openapi.yaml by third-party generators', () => 
         },
       })}`,
     )
-    const generated = await runTool(`${ROOT}node_modules/orval/dist/bin/orval.js`, ['--config', 'orval.config.cjs'], { cwd: dir })
+    const generated = await runTool(`${ROOT}node_modules/orval/dist/bin/orval.js`, ['--config', 'orval.config.cjs'], {
+      cwd: dir,
+    })
     expect(generated.code, generated.output).toBe(0)
     await checkProgram(dir, 'orval.ts')
   }, 120_000)

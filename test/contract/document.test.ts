@@ -45,7 +45,18 @@ function shape(doc: Json, raw: Json): Json {
   // Scalar's validator and Spectral want) repeats them.
   if (types && !union) out.type = types.length === 1 ? types[0] : [...types].sort()
   if (nullable) out.nullable = true
-  for (const key of ['enum', 'format', 'minimum', 'maximum', 'default', 'const', 'minLength', 'maxLength', 'pattern', 'maxItems']) {
+  for (const key of [
+    'enum',
+    'format',
+    'minimum',
+    'maximum',
+    'default',
+    'const',
+    'minLength',
+    'maxLength',
+    'pattern',
+    'maxItems',
+  ]) {
     if (s[key] !== undefined) out[key] = s[key]
   }
   // zod writes a literal as a one-value enum; openapi.yaml as `const`. They mean the same.
@@ -66,7 +77,12 @@ function shape(doc: Json, raw: Json): Json {
 }
 
 function content(doc: Json, node: Json) {
-  return Object.fromEntries(Object.entries(deref(doc, node)?.content ?? {}).map(([type, media]: [string, Json]) => [type, shape(doc, media.schema)]))
+  return Object.fromEntries(
+    Object.entries(deref(doc, node)?.content ?? {}).map(([type, media]: [string, Json]) => [
+      type,
+      shape(doc, media.schema),
+    ]),
+  )
 }
 
 /** One operation, reduced to what the two documents must agree on. */
@@ -78,16 +94,27 @@ function operation(doc: Json, path: string, method: string) {
     security: op.security ?? doc.security ?? [],
     parameters: (op.parameters ?? [])
       .map((p: Json) => deref(doc, p))
-      .map((p: Json) => ({ name: p.name, in: p.in, required: p.required ?? false, explode: p.explode ?? (p.style ?? 'form') === 'form', schema: shape(doc, p.schema) }))
+      .map((p: Json) => ({
+        name: p.name,
+        in: p.in,
+        required: p.required ?? false,
+        explode: p.explode ?? (p.style ?? 'form') === 'form',
+        schema: shape(doc, p.schema),
+      }))
       .sort((a: Json, b: Json) => `${a.in}:${a.name}`.localeCompare(`${b.in}:${b.name}`)),
-    requestBody: op.requestBody && { required: deref(doc, op.requestBody).required ?? false, content: content(doc, op.requestBody) },
+    requestBody: op.requestBody && {
+      required: deref(doc, op.requestBody).required ?? false,
+      content: content(doc, op.requestBody),
+    },
     responses: Object.fromEntries(Object.entries(op.responses).map(([status, r]) => [status, content(doc, r)])),
   }
 }
 
 function operations(doc: Json): string[] {
   return Object.entries(doc.paths).flatMap(([path, item]: [string, Json]) =>
-    Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`),
+    Object.keys(item)
+      .filter((m) => METHODS.includes(m))
+      .map((m) => `${m.toUpperCase()} ${path}`),
   )
 }
 
@@ -113,7 +140,9 @@ describe('the app implements openapi.yaml', () => {
     const base = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }
     expect(shape({}, base)).not.toEqual(shape({}, { ...base, required: [] }))
     expect(shape({}, base)).not.toEqual(shape({}, { ...base, properties: { a: { type: 'integer' } } }))
-    expect(shape({}, { type: ['string', 'null'] })).toEqual(shape({}, { anyOf: [{ type: 'string' }, { type: 'null' }] }))
+    expect(shape({}, { type: ['string', 'null'] })).toEqual(
+      shape({}, { anyOf: [{ type: 'string' }, { type: 'null' }] }),
+    )
     expect(shape({}, { type: 'string' })).not.toEqual(shape({}, { type: ['string', 'null'] }))
     expect(shape({}, { type: 'string', maxLength: 512 })).not.toEqual(shape({}, { type: 'string', maxLength: 511 }))
     expect(shape({}, { type: 'string', enum: ['a'] })).toEqual(shape({}, { type: 'string', const: 'a' }))

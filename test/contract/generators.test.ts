@@ -28,22 +28,37 @@ describe('openapi.yaml for client generators', () => {
     const schemes = Object.keys(spec.components.securitySchemes)
     expect(schemes.sort()).toEqual(['BearerAuth', 'ImSign'])
     for (const { op } of operations) {
-      for (const requirement of op.security ?? []) for (const name of Object.keys(requirement)) expect(schemes).toContain(name)
+      for (const requirement of op.security ?? [])
+        for (const name of Object.keys(requirement)) expect(schemes).toContain(name)
     }
   })
 
   it('carries examples: the documented sample body, and one for every answer of the callback', () => {
     const callback = spec.paths['/callback'].post
-    expect(callback.requestBody.content['application/json'].examples.afterCreateTopic.value.TopicId).toBe('@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5')
+    expect(callback.requestBody.content['application/json'].examples.afterCreateTopic.value.TopicId).toBe(
+      '@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5',
+    )
     expect(spec.components.schemas.CallbackAfterCreateTopic.example.Name).toBe('MyFirstTopic')
     for (const [status, answer] of Object.entries(callback.responses) as Array<[string, any]>) {
-      expect(answer.content['application/json'].example, status).toMatchObject({ ActionStatus: status === '200' ? 'OK' : 'FAIL' })
+      expect(answer.content['application/json'].example, status).toMatchObject({
+        ActionStatus: status === '200' ? 'OK' : 'FAIL',
+      })
     }
   })
 
   it('describes every field of the callback body', () => {
     const { properties } = spec.components.schemas.CallbackAfterCreateTopic
-    expect(Object.keys(properties)).toEqual(['CallbackCommand', 'GroupId', 'TopicId', 'Operator_Account', 'Owner_Account', 'Type', 'Name', 'UserDefinedDataList'])
-    for (const [name, field] of Object.entries(properties) as Array<[string, any]>) expect(field.description, name).toMatch(/\w/)
+    expect(Object.keys(properties)).toEqual([
+      'CallbackCommand',
+      'GroupId',
+      'TopicId',
+      'Operator_Account',
+      'Owner_Account',
+      'Type',
+      'Name',
+      'UserDefinedDataList',
+    ])
+    for (const [name, field] of Object.entries(properties) as Array<[string, any]>)
+      expect(field.description, name).toMatch(/\w/)
   })
 })

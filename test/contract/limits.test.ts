@@ -9,8 +9,18 @@ import { createThrowawayDatabase, postgresAvailable, type ThrowawayDatabase } fr
 // that names the field and is logged as rejected, before it reaches the database, so that it never
 // fails the batch it arrived with; and read API inputs that no row can hold answer 404 or empty.
 
-const topic = (n: number | string, fields: Record<string, unknown> = {}) => ({ ...sampleAfterCreateTopic, TopicId: `@TGS#_g@TOPIC#_${n}`, Name: `topic ${n}`, ...fields })
-const destroy = (fields: Record<string, unknown>) => ({ CallbackCommand: 'Group.CallbackAfterTopicDestroyed', GroupId: '@TGS#_g', Type: 'Community', ...fields })
+const topic = (n: number | string, fields: Record<string, unknown> = {}) => ({
+  ...sampleAfterCreateTopic,
+  TopicId: `@TGS#_g@TOPIC#_${n}`,
+  Name: `topic ${n}`,
+  ...fields,
+})
+const destroy = (fields: Record<string, unknown>) => ({
+  CallbackCommand: 'Group.CallbackAfterTopicDestroyed',
+  GroupId: '@TGS#_g',
+  Type: 'Community',
+  ...fields,
+})
 const ROUNDS = 20
 const LONE_HIGH = '\uD800'
 const LONE_LOW = '\uDC00'
@@ -25,16 +35,64 @@ interface Poison {
 
 /** One bad callback per kind of fault, each with the refusal it must get. */
 const poisons: Poison[] = [
-  { name: 'a 3,000-character TopicId', body: topic('x'.repeat(3000)), code: 4012, info: `TopicId must be at most ${MAX_ID_LENGTH} characters, got 3015` },
-  { name: 'a 3,000-character GroupId', body: topic('g1', { GroupId: 'g'.repeat(3000) }), code: 4012, info: `GroupId must be at most ${MAX_ID_LENGTH} characters, got 3000` },
+  {
+    name: 'a 3,000-character TopicId',
+    body: topic('x'.repeat(3000)),
+    code: 4012,
+    info: `TopicId must be at most ${MAX_ID_LENGTH} characters, got 3015`,
+  },
+  {
+    name: 'a 3,000-character GroupId',
+    body: topic('g1', { GroupId: 'g'.repeat(3000) }),
+    code: 4012,
+    info: `GroupId must be at most ${MAX_ID_LENGTH} characters, got 3000`,
+  },
   { name: 'an empty TopicId', body: topic('', { TopicId: '' }), code: 4012, info: 'TopicId must not be empty' },
-  { name: 'a Name past 4,096 characters', body: topic('n1', { Name: 'n'.repeat(MAX_TEXT_LENGTH + 1) }), code: 4012, info: `Name must be at most ${MAX_TEXT_LENGTH} characters, got ${MAX_TEXT_LENGTH + 1}` },
-  { name: 'U+0000 in Owner_Account', body: topic('o1', { Owner_Account: 'a\u0000b' }), code: 4012, info: 'Owner_Account must not contain U+0000 (NUL)' },
-  { name: 'a lone surrogate in TopicId', body: topic(`s${LONE_HIGH}`), code: 4012, info: /TopicId must not contain a lone surrogate/ },
-  { name: 'U+0000 in a custom field', body: topic('u1', { UserDefinedDataList: [{ Key: 'k', Value: 'v\u0000' }] }), code: 4012, info: 'UserDefinedDataList[0].Value must not contain U+0000 (NUL)' },
-  { name: 'U+0000 in the ClientIP query parameter', url: callbackUrl({ extra: { ClientIP: '127.0.0.1\u0000' } }), body: topic('c1'), code: 4015, info: 'The ClientIP query parameter must not contain U+0000 (NUL)' },
-  { name: 'U+0000 in the OptPlatform query parameter', url: callbackUrl({ extra: { OptPlatform: 'Web\u0000' } }), body: topic('p1'), code: 4015, info: 'The OptPlatform query parameter must not contain U+0000 (NUL)' },
-  { name: 'a 600-character ClientIP', url: callbackUrl({ extra: { ClientIP: '1'.repeat(600) } }), body: topic('c2'), code: 4015, info: `The ClientIP query parameter must be at most ${MAX_ID_LENGTH} characters, got 600` },
+  {
+    name: 'a Name past 4,096 characters',
+    body: topic('n1', { Name: 'n'.repeat(MAX_TEXT_LENGTH + 1) }),
+    code: 4012,
+    info: `Name must be at most ${MAX_TEXT_LENGTH} characters, got ${MAX_TEXT_LENGTH + 1}`,
+  },
+  {
+    name: 'U+0000 in Owner_Account',
+    body: topic('o1', { Owner_Account: 'a\u0000b' }),
+    code: 4012,
+    info: 'Owner_Account must not contain U+0000 (NUL)',
+  },
+  {
+    name: 'a lone surrogate in TopicId',
+    body: topic(`s${LONE_HIGH}`),
+    code: 4012,
+    info: /TopicId must not contain a lone surrogate/,
+  },
+  {
+    name: 'U+0000 in a custom field',
+    body: topic('u1', { UserDefinedDataList: [{ Key: 'k', Value: 'v\u0000' }] }),
+    code: 4012,
+    info: 'UserDefinedDataList[0].Value must not contain U+0000 (NUL)',
+  },
+  {
+    name: 'U+0000 in the ClientIP query parameter',
+    url: callbackUrl({ extra: { ClientIP: '127.0.0.1\u0000' } }),
+    body: topic('c1'),
+    code: 4015,
+    info: 'The ClientIP query parameter must not contain U+0000 (NUL)',
+  },
+  {
+    name: 'U+0000 in the OptPlatform query parameter',
+    url: callbackUrl({ extra: { OptPlatform: 'Web\u0000' } }),
+    body: topic('p1'),
+    code: 4015,
+    info: 'The OptPlatform query parameter must not contain U+0000 (NUL)',
+  },
+  {
+    name: 'a 600-character ClientIP',
+    url: callbackUrl({ extra: { ClientIP: '1'.repeat(600) } }),
+    body: topic('c2'),
+    code: 4015,
+    info: `The ClientIP query parameter must be at most ${MAX_ID_LENGTH} characters, got 600`,
+  },
   {
     name: 'U+0000 in an item of TopicIdList',
     url: callbackUrl({ command: 'Group.CallbackAfterTopicDestroyed' }),
@@ -94,16 +152,22 @@ function suite(kind: 'sqlite' | 'postgres', open: () => Promise<{ store: Store; 
       // Every poisoned callback is in the event log as rejected, with the refusal as its reason.
       const rejected = (await t.store.listEvents({ outcome: 'rejected', limit: 100, after: 0 })).items
       expect(rejected).toHaveLength(poisons.length)
-      expect(new Set(rejected.map((e) => e.Reason))).toEqual(new Set(answers.slice(good.length).map((a) => a.body.ErrorInfo)))
+      expect(new Set(rejected.map((e) => e.Reason))).toEqual(
+        new Set(answers.slice(good.length).map((a) => a.body.ErrorInfo)),
+      )
     })
 
     it('stores a TopicId of exactly 512 characters, four UTF-8 bytes each, and finds it by path and by query', async () => {
       const id = '\u{1F600}'.repeat(MAX_ID_LENGTH)
       expect((await answerOf(await post(t.app, callbackUrl(), topic('edge', { TopicId: id })))).status).toBe(200)
       expect((await get(`/topics/${encodeURIComponent(id)}`)).body.TopicId).toBe(id)
-      expect((await get(`/topics?TopicId=${encodeURIComponent(id)}`)).body.items.map((i: any) => i.TopicId)).toEqual([id])
+      expect((await get(`/topics?TopicId=${encodeURIComponent(id)}`)).body.items.map((i: any) => i.TopicId)).toEqual([
+        id,
+      ])
       const over = await answerOf(await post(t.app, callbackUrl(), topic('edge', { TopicId: `${id}x` })))
-      expect(over.body.ErrorInfo).toMatch(`TopicId must be at most ${MAX_ID_LENGTH} characters, got ${MAX_ID_LENGTH + 1}`)
+      expect(over.body.ErrorInfo).toMatch(
+        `TopicId must be at most ${MAX_ID_LENGTH} characters, got ${MAX_ID_LENGTH + 1}`,
+      )
     })
 
     it('refuses TopicIds that differ only in a lone surrogate, rather than storing them as one row', async () => {
@@ -121,7 +185,13 @@ function suite(kind: 'sqlite' | 'postgres', open: () => Promise<{ store: Store; 
     it('answers read API inputs that no row can hold with 404 or an empty page, not 503', async () => {
       expect((await get('/topics/a%00b')).status).toBe(404)
       expect((await get(`/topics/${'x'.repeat(3000)}`)).status).toBe(404)
-      for (const path of ['/topics?GroupId=%00', `/topics?GroupId=${'g'.repeat(3000)}`, '/topics?TopicId=a%00b', '/events?command=a%00', `/events?command=${'c'.repeat(3000)}`]) {
+      for (const path of [
+        '/topics?GroupId=%00',
+        `/topics?GroupId=${'g'.repeat(3000)}`,
+        '/topics?TopicId=a%00b',
+        '/events?command=a%00',
+        `/events?command=${'c'.repeat(3000)}`,
+      ]) {
         const { status, body } = await get(path)
         expect({ path, status, items: body.items }).toEqual({ path, status: 200, items: [] })
       }
@@ -170,10 +240,16 @@ describe.skipIf(!postgresAvailable)('on PostgreSQL (skipped only without a serve
         const ids = Array.from({ length: 150 }, (_, i) => `r${round}-${String(i).padStart(3, '0')}`)
         const answers = await Promise.all([
           ...ids.map((id) => Promise.resolve(post(a.app, callbackUrl(), topic(id))).then((r) => r.status)),
-          ...[...ids].reverse().map((id) => Promise.resolve(post(b.app, callbackUrl(), topic(id))).then((r) => r.status)),
+          ...[...ids]
+            .reverse()
+            .map((id) => Promise.resolve(post(b.app, callbackUrl(), topic(id))).then((r) => r.status)),
         ])
         expect(answers.filter((s) => s !== 200)).toEqual([])
-        const stored = await a.store.listTopics({ topicIds: ids.map((id) => `@TGS#_g@TOPIC#_${id}`), limit: 500, after: 0 })
+        const stored = await a.store.listTopics({
+          topicIds: ids.map((id) => `@TGS#_g@TOPIC#_${id}`),
+          limit: 500,
+          after: 0,
+        })
         expect(stored.items).toHaveLength(150)
       }
       // Each topic was stored once: the other replica's delivery of it is a duplicate.

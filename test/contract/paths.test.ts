@@ -1,7 +1,7 @@
-import fc from 'fast-check'
 import { createServer, type RequestListener, type Server } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assembleApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/index.ts'
@@ -13,7 +13,7 @@ import { sign } from '../../src/verify/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { API_TOKEN, NOW_MS, NOW_S, SDKAPPID, TOKEN } from '../helpers/app.ts'
 import { anyText, body, headers, queryKey } from '../helpers/hostile.ts'
-import { startService, type RunningService } from '../helpers/service.ts'
+import { type RunningService, startService } from '../helpers/service.ts'
 
 // POST /callback has three ways in: the Hono route (library mode, tests, every request the entries
 // do not answer themselves), the Node entry's node:http listener, and the fetch handler the Deno entry
@@ -33,12 +33,21 @@ interface Seen {
 }
 
 async function seen(res: Response): Promise<Seen> {
-  return { status: res.status, contentType: res.headers.get('content-type'), closes: res.headers.get('connection') === 'close', body: await res.text() }
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    closes: res.headers.get('connection') === 'close',
+    body: await res.text(),
+  }
 }
 
 function listen(listener: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(listener)
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+    ),
+  )
 }
 
 describe('every path to the callback core answers alike', () => {
@@ -50,7 +59,13 @@ describe('every path to the callback core answers alike', () => {
 
   beforeAll(async () => {
     store = await openSqliteStore(':memory:')
-    const config = loadConfig({ IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, MAX_BODY_BYTES: String(MAX_BODY_BYTES), BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) })
+    const config = loadConfig({
+      IM_SDKAPPID: SDKAPPID,
+      IM_CALLBACK_TOKEN: TOKEN,
+      API_TOKEN,
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
+    })
     const assembled = assembleApp({ config, store, clock: () => NOW_MS, log: createLogger({ level: 'silent' }) })
     app = assembled.app
     // Both servers share one app, one core and one store: a callback stored through one path is a
@@ -67,8 +82,15 @@ describe('every path to the callback core answers alike', () => {
   })
 
   /** Sends one request to the three paths and expects the same answer from each. */
-  async function expectAlike(target: string, init: { method?: string; body?: Uint8Array; headers?: Record<string, string> }) {
-    const request = { method: init.method ?? 'POST', ...(init.body ? { body: init.body } : {}), headers: init.headers ?? {} }
+  async function expectAlike(
+    target: string,
+    init: { method?: string; body?: Uint8Array; headers?: Record<string, string> },
+  ) {
+    const request = {
+      method: init.method ?? 'POST',
+      ...(init.body ? { body: init.body } : {}),
+      headers: init.headers ?? {},
+    }
     const throughHono = await seen(await fetch(`${hono.url}${target}`, request))
     const throughNode = await seen(await fetch(`${direct.url}${target}`, request))
     const throughFetch = await seen(await fetchAdapter(new Request(`http://127.0.0.1${target}`, request)))
@@ -89,9 +111,12 @@ describe('every path to the callback core answers alike', () => {
 
   it('for raw, malformed query strings', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: fc.constantFrom('%', 'z', '&', '=', '?', 'S', '0', 'é', ' ', '+', '\u0000') }), async (raw) => {
-        await expectAlike(`/callback?${encodeURI(raw)}`, { body: encoder.encode('{}') })
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: fc.constantFrom('%', 'z', '&', '=', '?', 'S', '0', 'é', ' ', '+', '\u0000') }),
+        async (raw) => {
+          await expectAlike(`/callback?${encodeURI(raw)}`, { body: encoder.encode('{}') })
+        },
+      ),
       { numRuns: 100 },
     )
   })
@@ -109,7 +134,14 @@ describe('every path to the callback core answers alike', () => {
   })
 
   it('for other methods and paths near /callback, which go to the app on every path', async () => {
-    for (const [method, target] of [['GET', '/callback'], ['PUT', '/callback'], ['POST', '/callback/'], ['POST', '/callbacks'], ['POST', '/%63allback'], ['POST', '/callback?']] as const) {
+    for (const [method, target] of [
+      ['GET', '/callback'],
+      ['PUT', '/callback'],
+      ['POST', '/callback/'],
+      ['POST', '/callbacks'],
+      ['POST', '/%63allback'],
+      ['POST', '/callback?'],
+    ] as const) {
       await expectAlike(target, { method, ...(method === 'GET' ? {} : { body: encoder.encode('{}') }) })
     }
   })
@@ -130,8 +162,17 @@ describe('every path to the callback core answers alike', () => {
       socket.on('close', () => {
         const [head = '', rest = ''] = text.split('\r\n\r\n')
         const lines = head.split('\r\n')
-        const header = (name: string) => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? null
-        resolve({ status: Number(lines[0]?.split(' ')[1]), contentType: header('content-type'), closes: header('connection') === 'close', body: Buffer.from(rest, 'latin1').toString('utf8') })
+        const header = (name: string) =>
+          lines
+            .find((l) => l.toLowerCase().startsWith(`${name}:`))
+            ?.slice(name.length + 1)
+            .trim() ?? null
+        resolve({
+          status: Number(lines[0]?.split(' ')[1]),
+          contentType: header('content-type'),
+          closes: header('connection') === 'close',
+          body: Buffer.from(rest, 'latin1').toString('utf8'),
+        })
       })
       socket.on('error', reject)
       socket.write(bytes)
@@ -140,17 +181,30 @@ describe('every path to the callback core answers alike', () => {
   }
 
   it('for what only a raw socket sends: a declared or chunked body past the cap, a body that stops coming', async () => {
-    const head = (extra: string) => `POST /callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&RequestTime=${NOW_S}&Sign=${sign(TOKEN, NOW_S)} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`
+    const head = (extra: string) =>
+      `POST /callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&RequestTime=${NOW_S}&Sign=${sign(TOKEN, NOW_S)} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`
     const topic = JSON.stringify({ ...sampleAfterCreateTopic, TopicId: '@TGS#_raw' })
     const cases: Array<[string, string, { hold?: boolean }]> = [
       ['declared past the cap', head(`Content-Length: ${MAX_BODY_BYTES + 1}\r\n`) + '{', { hold: true }],
-      ['chunked past the cap', head('Transfer-Encoding: chunked\r\n') + `${(MAX_BODY_BYTES + 10).toString(16)}\r\n${'x'.repeat(MAX_BODY_BYTES + 10)}\r\n0\r\n\r\n`, {}],
+      [
+        'chunked past the cap',
+        head('Transfer-Encoding: chunked\r\n') +
+          `${(MAX_BODY_BYTES + 10).toString(16)}\r\n${'x'.repeat(MAX_BODY_BYTES + 10)}\r\n0\r\n\r\n`,
+        {},
+      ],
       ['a body that stops coming', head(`Content-Length: ${topic.length}\r\n`) + topic.slice(0, 10), { hold: true }],
-      ['chunked and whole', head('Transfer-Encoding: chunked\r\n') + `${topic.length.toString(16)}\r\n${topic}\r\n0\r\n\r\n`, {}],
+      [
+        'chunked and whole',
+        head('Transfer-Encoding: chunked\r\n') + `${topic.length.toString(16)}\r\n${topic}\r\n0\r\n\r\n`,
+        {},
+      ],
       ['no body at all', head('Content-Length: 0\r\n'), {}],
     ]
     for (const [name, bytes, options] of cases) {
-      const [throughHono, throughNode] = await Promise.all([raw(hono.url, bytes, options), raw(direct.url, bytes, options)])
+      const [throughHono, throughNode] = await Promise.all([
+        raw(hono.url, bytes, options),
+        raw(direct.url, bytes, options),
+      ])
       expect({ name, ...throughNode }).toEqual({ name, ...throughHono })
       expect(throughHono.status, name).toBeGreaterThan(0)
     }
@@ -172,15 +226,27 @@ describe('the Deno entry answers as the Node entry does', () => {
     const now = Math.floor(Date.now() / 1000)
     const signed = `SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&RequestTime=${now}&Sign=${sign(TOKEN, now)}`
     const cases: Array<[string, string, Uint8Array]> = [
-      ['valid', `/callback?${signed}`, encoder.encode(JSON.stringify({ ...sampleAfterCreateTopic, TopicId: '@TGS#_deno_vs_node' }))],
+      [
+        'valid',
+        `/callback?${signed}`,
+        encoder.encode(JSON.stringify({ ...sampleAfterCreateTopic, TopicId: '@TGS#_deno_vs_node' })),
+      ],
       ['forged', `/callback?${signed.replace(/Sign=[0-9a-f]+/, `Sign=${'0'.repeat(64)}`)}`, encoder.encode('{}')],
       ['another app', `/callback?${signed.replace(SDKAPPID, '1400000001')}`, encoder.encode('{}')],
       ['not JSON', `/callback?${signed}`, encoder.encode('{"TopicId":')],
       ['deep', `/callback?${signed}`, encoder.encode('['.repeat(100) + ']'.repeat(100))],
-      ['NUL in TopicId', `/callback?${signed}`, encoder.encode(JSON.stringify({ ...sampleAfterCreateTopic, TopicId: 'a\u0000b' }))],
+      [
+        'NUL in TopicId',
+        `/callback?${signed}`,
+        encoder.encode(JSON.stringify({ ...sampleAfterCreateTopic, TopicId: 'a\u0000b' })),
+      ],
       ['invalid UTF-8', `/callback?${signed}`, new Uint8Array([0x7b, 0xff, 0x7d])],
       ['past the cap', `/callback?${signed}`, encoder.encode(`"${'x'.repeat(MAX_BODY_BYTES)}"`)],
-      ['a command it does not act on', `/callback?${signed.replace('Group.CallbackAfterCreateTopic', 'Group.CallbackAfterSendMsg')}`, encoder.encode('{"CallbackCommand":"Group.CallbackAfterSendMsg"}')],
+      [
+        'a command it does not act on',
+        `/callback?${signed.replace('Group.CallbackAfterCreateTopic', 'Group.CallbackAfterSendMsg')}`,
+        encoder.encode('{"CallbackCommand":"Group.CallbackAfterSendMsg"}'),
+      ],
     ]
     for (const [name, target, bytes] of cases) {
       const [fromNode, fromDeno] = await Promise.all([

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sign } from '../../src/verify/index.ts'
 import { sampleAfterCreateTopic, sampleTopicDestroyed } from '../fixtures/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from '../helpers/app.ts'
-import { freePort, ROOT, startService, type RunningService } from '../helpers/service.ts'
+import { freePort, ROOT, type RunningService, startService } from '../helpers/service.ts'
 import { startTool } from '../helpers/tools.ts'
 
 // openapi.yaml as a third party uses it: the real service behind Stoplight Prism's validating proxy.
@@ -42,7 +42,11 @@ const QUIRKS = [
     touches: (c: Case) => c.body !== undefined && !/json/.test(c.headers?.['content-type'] ?? ''),
     explains: (v: Violation[]) =>
       v.some((x) => /must be object/.test(x.message)) &&
-      v.every((x) => x.location.join('.') === 'request.body' && ((x.code === 'type' && /must be object/.test(x.message)) || x.code === 'oneOf')),
+      v.every(
+        (x) =>
+          x.location.join('.') === 'request.body' &&
+          ((x.code === 'type' && /must be object/.test(x.message)) || x.code === 'oneOf'),
+      ),
   },
   {
     name: 'Prism converts an integer query parameter with Number()',
@@ -57,13 +61,30 @@ const QUIRKS = [
 const now = () => Math.floor(Date.now() / 1000)
 function callbackPath(command: string, extra: Record<string, string> = {}) {
   const time = now()
-  const query = new URLSearchParams({ SdkAppid: SDKAPPID, CallbackCommand: command, contenttype: 'json', ClientIP: '127.0.0.1', OptPlatform: 'RESTAPI', RequestTime: String(time), Sign: sign(TOKEN, time), ...extra })
+  const query = new URLSearchParams({
+    SdkAppid: SDKAPPID,
+    CallbackCommand: command,
+    contenttype: 'json',
+    ClientIP: '127.0.0.1',
+    OptPlatform: 'RESTAPI',
+    RequestTime: String(time),
+    Sign: sign(TOKEN, time),
+    ...extra,
+  })
   return `/callback?${query}`
 }
 const json = { 'content-type': 'application/json' }
 const auth = { authorization: `Bearer ${API_TOKEN}` }
-const create = (fields: Record<string, unknown> = {}) => ({ ...sampleAfterCreateTopic, TopicId: `@TGS#_p@TOPIC#_${Math.random().toString(36).slice(2)}`, ...fields })
-const callback = (name: string, body: Record<string, unknown> | unknown[], headers: Record<string, string> = json): Case => ({
+const create = (fields: Record<string, unknown> = {}) => ({
+  ...sampleAfterCreateTopic,
+  TopicId: `@TGS#_p@TOPIC#_${Math.random().toString(36).slice(2)}`,
+  ...fields,
+})
+const callback = (
+  name: string,
+  body: Record<string, unknown> | unknown[],
+  headers: Record<string, string> = json,
+): Case => ({
   name,
   method: 'POST',
   path: callbackPath(Array.isArray(body) ? 'Group.CallbackAfterCreateTopic' : String(body.CallbackCommand)),
@@ -89,12 +110,37 @@ const battery = (): Case[] => [
   callback('a destroy with a string', { ...sampleTopicDestroyed, TopicIdList: 'one' }),
   callback('a destroy without GroupId', { CallbackCommand: 'Group.CallbackAfterTopicDestroyed', TopicIdList: ['x'] }),
   callback('a destroy with a number in TopicIdList', { ...sampleTopicDestroyed, TopicIdList: [1] }),
-  callback('a topic profile change without TopicId', { CallbackCommand: 'Group.CallbackAfterTopicInfoChanged', GroupId: '@TGS#2J4SZEAEL', Name: 'renamed' }),
-  callback('a topic profile change with Name 42', { CallbackCommand: 'Group.CallbackAfterTopicInfoChanged', GroupId: '@TGS#2J4SZEAEL', Name: 42 }),
-  callback('a Community disbanded', { CallbackCommand: 'Group.CallbackAfterGroupDestroyed', GroupId: '@TGS#2J4SZEAEL', Type: 'Community' }),
-  callback('a disband without Type', { CallbackCommand: 'Group.CallbackAfterGroupDestroyed', GroupId: '@TGS#2J4SZEAEL' }),
-  callback('a "before" command', { CallbackCommand: 'Group.CallbackBeforeCreateTopic', Operator_Account: 'group_root', Type: 'Community', Name: 'x' }),
-  callback('a group created, with its members', { CallbackCommand: 'Group.CallbackAfterCreateGroup', GroupId: 'g', MemberList: [{ Member_Account: 'a' }], EventTime: '1669872112000' }),
+  callback('a topic profile change without TopicId', {
+    CallbackCommand: 'Group.CallbackAfterTopicInfoChanged',
+    GroupId: '@TGS#2J4SZEAEL',
+    Name: 'renamed',
+  }),
+  callback('a topic profile change with Name 42', {
+    CallbackCommand: 'Group.CallbackAfterTopicInfoChanged',
+    GroupId: '@TGS#2J4SZEAEL',
+    Name: 42,
+  }),
+  callback('a Community disbanded', {
+    CallbackCommand: 'Group.CallbackAfterGroupDestroyed',
+    GroupId: '@TGS#2J4SZEAEL',
+    Type: 'Community',
+  }),
+  callback('a disband without Type', {
+    CallbackCommand: 'Group.CallbackAfterGroupDestroyed',
+    GroupId: '@TGS#2J4SZEAEL',
+  }),
+  callback('a "before" command', {
+    CallbackCommand: 'Group.CallbackBeforeCreateTopic',
+    Operator_Account: 'group_root',
+    Type: 'Community',
+    Name: 'x',
+  }),
+  callback('a group created, with its members', {
+    CallbackCommand: 'Group.CallbackAfterCreateGroup',
+    GroupId: 'g',
+    MemberList: [{ Member_Account: 'a' }],
+    EventTime: '1669872112000',
+  }),
   // As IM sends it: no Content-Type at all. And as a careless proxy might: text/plain.
   callback('the sample with no Content-Type, as IM sends it', create(), {}),
   callback('the sample as text/plain', create(), { 'content-type': 'text/plain' }),
@@ -114,7 +160,11 @@ const battery = (): Case[] => [
   { name: 'topics, a cursor', path: '/topics?cursor=1', headers: auth },
   { name: 'topics, a cursor that is not digits', path: '/topics?cursor=abc', headers: auth },
   { name: 'topics of a group', path: `/topics?GroupId=${encodeURIComponent('@TGS#2J4SZEAEL')}`, headers: auth },
-  { name: 'topics by two IDs', path: `/topics?TopicId=${encodeURIComponent(sampleAfterCreateTopic.TopicId)}&TopicId=nope`, headers: auth },
+  {
+    name: 'topics by two IDs',
+    path: `/topics?TopicId=${encodeURIComponent(sampleAfterCreateTopic.TopicId)}&TopicId=nope`,
+    headers: auth,
+  },
   { name: 'the sample topic', path: `/topics/${encodeURIComponent(sampleAfterCreateTopic.TopicId)}`, headers: auth },
   { name: 'a topic that does not exist', path: '/topics/nope', headers: auth },
   { name: 'changes', path: '/changes?after=0&limit=10', headers: auth },
@@ -167,7 +217,10 @@ describe('the real service behind Stoplight Prism’s validating proxy', () => {
       const onRequest = violations.filter((v) => v.location[0] === 'request')
       const onResponse = violations.filter((v) => v.location[0] === 'response')
       // The answer itself: always in the contract, whatever the request was.
-      expect(onResponse, `${c.name}: the service's answer (${res.status} ${text.slice(0, 200)}) violates the contract`).toEqual([])
+      expect(
+        onResponse,
+        `${c.name}: the service's answer (${res.status} ${text.slice(0, 200)}) violates the contract`,
+      ).toEqual([])
       // The request: refused by the service (400, or 401 for the read API's token) exactly when
       // Prism finds it invalid.
       const serviceRefused = res.status === 400 || (res.status === 401 && !c.path.startsWith('/callback'))
@@ -175,20 +228,34 @@ describe('the real service behind Stoplight Prism’s validating proxy', () => {
       if (serviceRefused === prismRefused) continue
       const quirk = QUIRKS.find((q) => q.touches(c) && q.explains(onRequest))
       if (quirk) excused.set(quirk.name, [...(excused.get(quirk.name) ?? []), c.name])
-      else differences.push(`${c.name}: the service answered ${res.status} (${text.slice(0, 160)}); Prism found ${JSON.stringify(onRequest).slice(0, 300)}`)
+      else
+        differences.push(
+          `${c.name}: the service answered ${res.status} (${text.slice(0, 160)}); Prism found ${JSON.stringify(onRequest).slice(0, 300)}`,
+        )
     }
     expect(differences).toEqual([])
     // The quirks excused exactly the requests they are about, and nothing else.
     expect(Object.fromEntries(excused)).toEqual({
-      'Prism reads a body as JSON only when Content-Type says JSON': ['the sample with no Content-Type, as IM sends it', 'the sample as text/plain'],
-      'Prism converts an integer query parameter with Number()': ['topics, limit 1e2', 'topics, limit 05', 'topics, limit +5'],
+      'Prism reads a body as JSON only when Content-Type says JSON': [
+        'the sample with no Content-Type, as IM sends it',
+        'the sample as text/plain',
+      ],
+      'Prism converts an integer query parameter with Number()': [
+        'topics, limit 1e2',
+        'topics, limit 05',
+        'topics, limit +5',
+      ],
     })
   })
 
   it('refuses, as the service does, a create without TopicId sent as IM sends it once Content-Type is JSON', async () => {
     // The union is checkable: the create schema needs TopicId and the catch-all excludes the known
     // commands, so no member matches. Before, OtherCallback let any body through.
-    const res = await fetch(prismUrl + callbackPath('Group.CallbackAfterCreateTopic'), { method: 'POST', headers: json, body: JSON.stringify(withoutTopicId) })
+    const res = await fetch(prismUrl + callbackPath('Group.CallbackAfterCreateTopic'), {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify(withoutTopicId),
+    })
     expect(res.status).toBe(400)
     const violations: Violation[] = JSON.parse(res.headers.get('sl-violations') ?? '[]')
     expect(violations.some((v) => /required property 'TopicId'/.test(v.message))).toBe(true)

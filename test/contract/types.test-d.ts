@@ -18,7 +18,9 @@ type Gen<T> = Flat<T>
 expectTypeOf<Infer<typeof C.CallbackQuery>>().toEqualTypeOf<Gen<Generated.CallbackQuery>>()
 expectTypeOf<Infer<typeof C.CallbackAfterCreateTopic>>().toEqualTypeOf<Gen<Generated.CallbackAfterCreateTopic>>()
 expectTypeOf<Infer<typeof C.CallbackAfterTopicDestroyed>>().toEqualTypeOf<Gen<Generated.CallbackAfterTopicDestroyed>>()
-expectTypeOf<Infer<typeof C.CallbackAfterTopicInfoChanged>>().toEqualTypeOf<Gen<Generated.CallbackAfterTopicInfoChanged>>()
+expectTypeOf<Infer<typeof C.CallbackAfterTopicInfoChanged>>().toEqualTypeOf<
+  Gen<Generated.CallbackAfterTopicInfoChanged>
+>()
 expectTypeOf<Infer<typeof C.CallbackAfterGroupDestroyed>>().toEqualTypeOf<Gen<Generated.CallbackAfterGroupDestroyed>>()
 expectTypeOf<Infer<typeof C.OtherCallback>>().toEqualTypeOf<Gen<Generated.OtherCallback>>()
 expectTypeOf<Infer<typeof C.CallbackBody>>().toEqualTypeOf<Gen<Generated.CallbackBody>>()

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topicBody } from '../fixtures/index.ts'
-import { sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
 // One client that opens connections and sends its headers slowly, or never, must not lock IM out
 // (Node entry). The attacker connects from 127.0.0.2, IM's callbacks come from 127.0.0.1: Linux
@@ -69,7 +69,9 @@ describe('a flood of slow connections from one address (Node entry, default limi
     const { port } = new URL(service.url)
     const started = performance.now()
     const closedAfter = await new Promise<number>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: Number(port) }, () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'))
+      const socket = connect({ host: '127.0.0.1', port: Number(port) }, () =>
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n'),
+      )
       socket.resume()
       socket.on('error', () => {})
       socket.on('close', () => resolve(performance.now() - started))

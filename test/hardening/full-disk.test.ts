@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topicBody } from '../fixtures/index.ts'
-import { allTopicIds, sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { allTopicIds, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
 // A full disk, for real: the database lives on a tmpfs of its own, and the test fills it. Every write
 // that cannot be stored is answered 503 (IM may retry) and nothing acknowledged is lost; the error log
@@ -44,7 +44,8 @@ async function readiness(url: string) {
 }
 
 /** A callback with a large body, so that the write-ahead log must grow to hold it. */
-const bulky = (n: string) => topicBody(n, { UserDefinedDataList: ['a', 'b', 'c'].map((Key) => ({ Key, Value: Key.repeat(2000) })) })
+const bulky = (n: string) =>
+  topicBody(n, { UserDefinedDataList: ['a', 'b', 'c'].map((Key) => ({ Key, Value: Key.repeat(2000) })) })
 
 describe.skipIf(!mounted).each(['node', 'deno'] as const)('a full disk under the SQLite database (%s)', (runtime) => {
   let service: RunningService
@@ -78,13 +79,18 @@ describe.skipIf(!mounted).each(['node', 'deno'] as const)('a full disk under the
 
     // The log says what the database said, not that a rollback found no transaction.
     await service.waitForLog('store unavailable')
-    const failures = service.logs.filter((line) => line.includes('"level":"error"') && line.includes('store unavailable'))
+    const failures = service.logs.filter(
+      (line) => line.includes('"level":"error"') && line.includes('store unavailable'),
+    )
     expect(failures.length).toBeGreaterThan(0)
     expect(failures.at(-1)).toContain('"code":"SQLITE_FULL"')
     expect(failures.join('\n')).not.toContain('cannot rollback')
 
     // Reads still work on a full disk; readiness tries a write, and says why it is not ready.
-    expect(await readiness(service.url)).toEqual({ status: 503, body: { status: 'unavailable', store: 'sqlite', reason: 'writes are failing, database or disk is full' } })
+    expect(await readiness(service.url)).toEqual({
+      status: 503,
+      body: { status: 'unavailable', store: 'sqlite', reason: 'writes are failing, database or disk is full' },
+    })
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200)
     expect((await sendSigned(service.url, bulky('still_full'))).status).toBe(503)
 

@@ -3,13 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CallbackAfterCreateTopic, errorCodes, Refusal } from '../../src/contract/index.ts'
 import { sign, verifyCallback } from '../../src/verify/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
-import { bearer, makeApp, NOW_MS, NOW_S, SDKAPPID, TOKEN, type TestApp } from '../helpers/app.ts'
+import { bearer, makeApp, NOW_MS, NOW_S, SDKAPPID, type TestApp, TOKEN } from '../helpers/app.ts'
 import { anyText, body, headers, queryKey } from '../helpers/hostile.ts'
 
 // Property-based tests: whatever arrives, the answer is documented, nothing is stored that should not
 // be, and the service keeps answering.
 
-const DOCUMENTED = new Map<number, number>([[0, 200], ...Object.values(errorCodes).map(({ code, status }) => [code, status] as [number, number])])
+const DOCUMENTED = new Map<number, number>([
+  [0, 200],
+  ...Object.values(errorCodes).map(({ code, status }) => [code, status] as [number, number]),
+])
 const encoder = new TextEncoder()
 
 let t: TestApp
@@ -54,7 +57,11 @@ describe('POST /callback under arbitrary input', () => {
     await fc.assert(
       fc.asyncProperty(fc.dictionary(queryKey, anyText), headers, body, async (query, hdrs, bytes) => {
         const before = [await topicCount(), await eventCount()]
-        const res = await t.app.request(`/callback?${new URLSearchParams(query)}`, { method: 'POST', body: bytes, headers: hdrs })
+        const res = await t.app.request(`/callback?${new URLSearchParams(query)}`, {
+          method: 'POST',
+          body: bytes,
+          headers: hdrs,
+        })
         await expectDocumented(res)
         // Nothing here is signed with the token: no guess at a Sign gets through, so nothing is kept.
         expect(res.status).not.toBe(200)
@@ -66,10 +73,13 @@ describe('POST /callback under arbitrary input', () => {
 
   it('answers raw, malformed query strings in the documented shape', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: fc.constantFrom('%', 'z', '&', '=', '?', '#', 'S', '0', 'é', ' ', '+', '\u0000') }), async (raw) => {
-        const res = await t.app.request(`/callback?${encodeURI(raw)}`, { method: 'POST', body: encoder.encode('{}') })
-        await expectDocumented(res)
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: fc.constantFrom('%', 'z', '&', '=', '?', '#', 'S', '0', 'é', ' ', '+', '\u0000') }),
+        async (raw) => {
+          const res = await t.app.request(`/callback?${encodeURI(raw)}`, { method: 'POST', body: encoder.encode('{}') })
+          await expectDocumented(res)
+        },
+      ),
       { numRuns: 200 },
     )
   })
@@ -114,10 +124,13 @@ describe('POST /callback under arbitrary input', () => {
 describe('the signature check under arbitrary Sign and RequestTime', () => {
   const options = { sdkAppId: SDKAPPID, tokens: [TOKEN], windowSeconds: 60, nowMs: NOW_MS }
 
-  it('refuses, with a Refusal and nothing else, every Sign that is not the token\'s', () => {
+  it("refuses, with a Refusal and nothing else, every Sign that is not the token's", () => {
     fc.assert(
       fc.property(anyText, anyText, (Sign, RequestTime) => {
-        const genuine = /^\d{1,12}$/.test(RequestTime) && Sign === sign(TOKEN, RequestTime) && Math.abs(NOW_S - Number(RequestTime)) <= 60
+        const genuine =
+          /^\d{1,12}$/.test(RequestTime) &&
+          Sign === sign(TOKEN, RequestTime) &&
+          Math.abs(NOW_S - Number(RequestTime)) <= 60
         try {
           verifyCallback({ SdkAppid: SDKAPPID, Sign, RequestTime }, options)
           expect(genuine).toBe(true)
@@ -134,7 +147,8 @@ describe('the signature check under arbitrary Sign and RequestTime', () => {
     fc.assert(
       fc.property(fc.integer({ min: -200, max: 200 }), (skew) => {
         const time = String(NOW_S + skew)
-        const attempt = () => verifyCallback({ SdkAppid: SDKAPPID, Sign: sign(TOKEN, time), RequestTime: time }, options)
+        const attempt = () =>
+          verifyCallback({ SdkAppid: SDKAPPID, Sign: sign(TOKEN, time), RequestTime: time }, options)
         if (Math.abs(skew) <= 60) expect(attempt).not.toThrow()
         else expect(attempt).toThrow(Refusal)
       }),
@@ -144,31 +158,42 @@ describe('the signature check under arbitrary Sign and RequestTime', () => {
 
 describe('the read API under arbitrary parameters', () => {
   it('answers every query in the documented shape or with a page, never a 500', async () => {
-    const param = fc.oneof(anyText, fc.integer().map(String), fc.constantFrom('0', '1', '500', '501', '-1', '1e3', 'NaN', 'stored', 'rejected'))
+    const param = fc.oneof(
+      anyText,
+      fc.integer().map(String),
+      fc.constantFrom('0', '1', '500', '501', '-1', '1e3', 'NaN', 'stored', 'rejected'),
+    )
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/topics', '/events'), fc.dictionary(fc.constantFrom('limit', 'cursor', 'GroupId', 'command', 'outcome'), param), async (path, query) => {
-        const res = await t.app.request(`${path}?${new URLSearchParams(query)}`, { headers: bearer })
-        if (res.status === 200) {
-          const page = (await res.json()) as { items: unknown[]; nextCursor: unknown }
-          expect(Array.isArray(page.items)).toBe(true)
-        } else {
-          expect(res.status).toBe(400)
-          await expectDocumented(res)
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/topics', '/events'),
+        fc.dictionary(fc.constantFrom('limit', 'cursor', 'GroupId', 'command', 'outcome'), param),
+        async (path, query) => {
+          const res = await t.app.request(`${path}?${new URLSearchParams(query)}`, { headers: bearer })
+          if (res.status === 200) {
+            const page = (await res.json()) as { items: unknown[]; nextCursor: unknown }
+            expect(Array.isArray(page.items)).toBe(true)
+          } else {
+            expect(res.status).toBe(400)
+            await expectDocumented(res)
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
 
   it('answers any TopicId with the topic or a documented 404', async () => {
     await fc.assert(
-      fc.asyncProperty(anyText.filter((s) => s.length > 0), async (id) => {
-        const res = await t.app.request(`/topics/${encodeURIComponent(id)}`, { headers: bearer })
-        if (res.status !== 200) {
-          expect(res.status).toBe(404)
-          await expectDocumented(res)
-        }
-      }),
+      fc.asyncProperty(
+        anyText.filter((s) => s.length > 0),
+        async (id) => {
+          const res = await t.app.request(`/topics/${encodeURIComponent(id)}`, { headers: bearer })
+          if (res.status !== 200) {
+            expect(res.status).toBe(404)
+            await expectDocumented(res)
+          }
+        },
+      ),
       { numRuns: 200 },
     )
   })

@@ -1,5 +1,5 @@
-import { connect } from 'node:net'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,8 +8,8 @@ import { loadConfig } from '../../src/config/index.ts'
 import { createLogger } from '../../src/log/index.ts'
 import { openSqliteStore, type Store } from '../../src/store/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
-import { answerOf, API_TOKEN, bearer, callbackUrl, makeApp, post, SDKAPPID, TOKEN } from '../helpers/app.ts'
-import { startService, type RunningService } from '../helpers/service.ts'
+import { API_TOKEN, answerOf, bearer, callbackUrl, makeApp, post, SDKAPPID, TOKEN } from '../helpers/app.ts'
+import { type RunningService, startService } from '../helpers/service.ts'
 
 describe('the callback deadline', () => {
   it('answers 503 before IM gives up when the write does not commit in time, and says so in the log', async () => {
@@ -26,7 +26,11 @@ describe('the callback deadline', () => {
     const { status, body } = await answerOf(await post(app, callbackUrl(), sampleAfterCreateTopic))
     const took = performance.now() - started
     expect(status).toBe(503)
-    expect(body).toEqual({ ActionStatus: 'FAIL', ErrorCode: 5002, ErrorInfo: 'The callback was not committed within 200 ms; it may be retried' })
+    expect(body).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorCode: 5002,
+      ErrorInfo: 'The callback was not committed within 200 ms; it may be retried',
+    })
     expect(took).toBeGreaterThanOrEqual(190)
     expect(took).toBeLessThan(1500)
     expect(logs.some((l) => l.includes('"msg":"deadline exceeded"'))).toBe(true)
@@ -47,9 +51,16 @@ describe('caps on the JSON', () => {
   it('refuses an array longer than MAX_JSON_ARRAY_LENGTH, and takes one at the cap', async () => {
     const t = await makeApp({ MAX_JSON_ARRAY_LENGTH: '10' })
     const list = (n: number) => Array.from({ length: n }, (_, i) => ({ Key: `k${i}`, Value: 'v' }))
-    const over = await answerOf(await post(t.app, callbackUrl(), { ...sampleAfterCreateTopic, UserDefinedDataList: list(11) }))
-    expect(over).toMatchObject({ status: 400, body: { ErrorCode: 4016, ErrorInfo: 'The body has an array of more than 10 items' } })
-    expect((await post(t.app, callbackUrl(), { ...sampleAfterCreateTopic, UserDefinedDataList: list(10) })).status).toBe(200)
+    const over = await answerOf(
+      await post(t.app, callbackUrl(), { ...sampleAfterCreateTopic, UserDefinedDataList: list(11) }),
+    )
+    expect(over).toMatchObject({
+      status: 400,
+      body: { ErrorCode: 4016, ErrorInfo: 'The body has an array of more than 10 items' },
+    })
+    expect(
+      (await post(t.app, callbackUrl(), { ...sampleAfterCreateTopic, UserDefinedDataList: list(10) })).status,
+    ).toBe(200)
     await t.store.close()
   })
 
@@ -72,17 +83,31 @@ describe('a body that trickles in', () => {
     })
     const res = await t.app.request(callbackUrl(), { method: 'POST', body: stream, duplex: 'half' } as RequestInit)
     expect(res.headers.get('connection')).toBe('close')
-    expect(await answerOf(res)).toEqual({ status: 408, body: { ActionStatus: 'FAIL', ErrorCode: 4017, ErrorInfo: 'The body did not arrive within 200 ms; the connection is closed' } })
+    expect(await answerOf(res)).toEqual({
+      status: 408,
+      body: {
+        ActionStatus: 'FAIL',
+        ErrorCode: 4017,
+        ErrorInfo: 'The body did not arrive within 200 ms; the connection is closed',
+      },
+    })
     await t.store.close()
   })
 })
 
-describe('the Node server\'s limits, over real sockets', () => {
+describe("the Node server's limits, over real sockets", () => {
   const scratch = mkdtempSync(join(tmpdir(), 'imsync-limits-'))
   let service: RunningService
   let port: number
   beforeAll(async () => {
-    service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'l.db')}`, BODY_TIMEOUT_MS: '300', MAX_HEADER_BYTES: '4096', MAX_CONNECTIONS: '4' } })
+    service = await startService({
+      env: {
+        DATABASE_URL: `file:${join(scratch, 'l.db')}`,
+        BODY_TIMEOUT_MS: '300',
+        MAX_HEADER_BYTES: '4096',
+        MAX_CONNECTIONS: '4',
+      },
+    })
     port = Number(new URL(service.url).port)
   })
   afterAll(async () => {
@@ -91,7 +116,10 @@ describe('the Node server\'s limits, over real sockets', () => {
   })
 
   /** Sends raw bytes and collects what the server answers until it closes or `ms` pass. */
-  function raw(write: (socket: ReturnType<typeof connect>) => void, ms = 3000): Promise<{ text: string; closed: boolean }> {
+  function raw(
+    write: (socket: ReturnType<typeof connect>) => void,
+    ms = 3000,
+  ): Promise<{ text: string; closed: boolean }> {
     return new Promise((resolve) => {
       const socket = connect(port, '127.0.0.1')
       let text = ''
@@ -122,11 +150,17 @@ describe('the Node server\'s limits, over real sockets', () => {
   })
 
   it('refuses a request head larger than MAX_HEADER_BYTES with 431 and the documented body', async () => {
-    const { text, closed } = await raw((socket) => socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`))
+    const { text, closed } = await raw((socket) =>
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`),
+    )
     expect(text).toMatch(/^HTTP\/1.1 431 Request Header Fields Too Large\r\n/)
     expect(text).toMatch(/\r\ncontent-type: application\/json; charset=utf-8\r\n/i)
     const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))
-    expect(body).toEqual({ ActionStatus: 'FAIL', ErrorCode: 4018, ErrorInfo: expect.stringMatching(/headers are larger than \d+ bytes/) })
+    expect(body).toEqual({
+      ActionStatus: 'FAIL',
+      ErrorCode: 4018,
+      ErrorInfo: expect.stringMatching(/headers are larger than \d+ bytes/),
+    })
     expect(closed).toBe(true)
   })
 
@@ -137,10 +171,14 @@ describe('the Node server\'s limits, over real sockets', () => {
       setTimeout(() => socket.destroy(), 50)
     }, 500)
     await service.waitForLog('"errorCode":4019')
-    const lines = service.logs.slice(before).map((line) => JSON.parse(line) as { level: string; msg: string; errorCode?: number; status?: number })
+    const lines = service.logs
+      .slice(before)
+      .map((line) => JSON.parse(line) as { level: string; msg: string; errorCode?: number; status?: number })
     expect(lines.filter((l) => l.level === 'error')).toEqual([])
     expect(lines.find((l) => l.msg === 'callback')).toMatchObject({ errorCode: 4019, status: 400 })
-    const metrics = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text()
+    const metrics = await (
+      await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).text()
     expect(metrics).not.toMatch(/im_refusals_total\{reason="internal"\}/)
     expect(metrics).toMatch(/im_refusals_total\{reason="request_malformed"\} 1/)
   })
@@ -148,15 +186,22 @@ describe('the Node server\'s limits, over real sockets', () => {
   it('answers a request that is not HTTP with 400 and the documented body', async () => {
     const { text } = await raw((socket) => socket.write('NOT HTTP AT ALL\r\n\r\n'))
     expect(text).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/)
-    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 4019 })
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      ActionStatus: 'FAIL',
+      ErrorCode: 4019,
+    })
   })
 
   it('closes connections beyond MAX_CONNECTIONS at once, and serves again when they go', async () => {
     const held = await Promise.all(
-      Array.from({ length: 4 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
-        const s = connect(port, '127.0.0.1', () => resolve(s))
-        s.on('error', () => {})
-      })),
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const s = connect(port, '127.0.0.1', () => resolve(s))
+            s.on('error', () => {})
+          }),
+      ),
     )
     await new Promise((r) => setTimeout(r, 100))
     const extra = await raw((socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), 2000)

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { constantTimeEqual } from '../../src/verify/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
-import { API_TOKEN, bearer, callbackUrl, makeApp, post, PREVIOUS_TOKEN, TOKEN } from '../helpers/app.ts'
+import { API_TOKEN, bearer, callbackUrl, makeApp, PREVIOUS_TOKEN, post, TOKEN } from '../helpers/app.ts'
 import { findSecrets } from '../helpers/log-secrets.ts'
 import { ROOT } from '../helpers/service.ts'
 
@@ -81,7 +81,9 @@ describe('the docs page', () => {
     const html = await res.text()
     const directives = Object.fromEntries(policy.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]))
     expect(directives['default-src']).toEqual(["'none'"])
-    const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(([, body]) => `'sha256-${createHash('sha256').update(body!).digest('base64')}'`)
+    const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+      ([, body]) => `'sha256-${createHash('sha256').update(body!).digest('base64')}'`,
+    )
     expect(inline).toHaveLength(1)
     expect(directives['script-src']).toEqual(["'self'", ...inline])
     expect(directives['connect-src']).toEqual(["'self'"])
@@ -93,7 +95,10 @@ describe('the docs page', () => {
 
 describe('dependencies', () => {
   it('keep the API reference bundle out of production: it ships in dist/assets', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies: Record<string, string>
+    }
     expect(pkg.dependencies).not.toHaveProperty('@scalar/api-reference')
     expect(pkg.devDependencies).toHaveProperty('@scalar/api-reference')
     // Run from source, the bundle comes from node_modules; built, from dist/assets (the browser test).
@@ -106,7 +111,9 @@ describe('dependencies', () => {
   })
 
   it('have no known vulnerabilities in production (npm audit --omit=dev)', async (context) => {
-    const run = await promisify(execFile)('npm', ['audit', '--omit=dev', '--json'], { cwd: ROOT }).catch((error: { stdout?: string; stderr?: string }) => error)
+    const run = await promisify(execFile)('npm', ['audit', '--omit=dev', '--json'], { cwd: ROOT }).catch(
+      (error: { stdout?: string; stderr?: string }) => error,
+    )
     const output = `${run.stdout ?? ''}${run.stderr ?? ''}`
     if (/405 Method Not Allowed|audit endpoint returned an error|ENOAUDIT/.test(output)) {
       console.warn('\n!!! SKIPPING npm audit: the registry this machine reaches refuses the audit endpoint. !!!\n')
@@ -114,7 +121,9 @@ describe('dependencies', () => {
     }
     const report = JSON.parse(run.stdout ?? '{}') as { metadata?: { vulnerabilities?: Record<string, number> } }
     expect(report.metadata?.vulnerabilities).toBeDefined()
-    const total = Object.entries(report.metadata!.vulnerabilities!).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + v, 0)
+    const total = Object.entries(report.metadata!.vulnerabilities!)
+      .filter(([k]) => k !== 'total')
+      .reduce((n, [, v]) => n + v, 0)
     expect(total).toBe(0)
   })
 })

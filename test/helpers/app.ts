@@ -1,8 +1,8 @@
 import { createApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/index.ts'
 import { createLogger, type LogLevel } from '../../src/log/index.ts'
-import { openSqliteStore, type Store } from '../../src/store/index.ts'
 import { createMetrics } from '../../src/metrics/index.ts'
+import { openSqliteStore, type Store } from '../../src/store/index.ts'
 import { sign } from '../../src/verify/index.ts'
 import { keepLogLine } from './log-sink.ts'
 
@@ -34,7 +34,14 @@ export async function makeApp(
   const logs: string[] = []
   const metrics = createMetrics()
   const theStore = store ?? (await openSqliteStore(':memory:', { observer: metrics }))
-  const app = createApp({ config, store: theStore, metrics, clock: () => nowMs, log: createLogger({ level, write: (l) => (logs.push(l), keepLogLine(l)) }), onTopicInfoChanged })
+  const app = createApp({
+    config,
+    store: theStore,
+    metrics,
+    clock: () => nowMs,
+    log: createLogger({ level, write: (l) => (logs.push(l), keepLogLine(l)) }),
+    onTopicInfoChanged,
+  })
   return { app, store: theStore, logs }
 }
 
@@ -45,7 +52,13 @@ export function callbackUrl({
   token = TOKEN,
   sdkAppId = SDKAPPID,
   extra = {},
-}: { command?: string; time?: number; token?: string; sdkAppId?: string; extra?: Record<string, string> } = {}): string {
+}: {
+  command?: string
+  time?: number
+  token?: string
+  sdkAppId?: string
+  extra?: Record<string, string>
+} = {}): string {
   const q = new URLSearchParams({
     SdkAppid: sdkAppId,
     CallbackCommand: command,
@@ -63,13 +76,17 @@ const encoder = new TextEncoder()
 
 /** POSTs a body as IM does: JSON bytes and, like IM's own sample, no Content-Type header. */
 export function post(app: TestApp['app'], url: string, body: unknown, headers: Record<string, string> = {}) {
-  const bytes = body instanceof Uint8Array ? body : encoder.encode(typeof body === 'string' ? body : JSON.stringify(body))
+  const bytes =
+    body instanceof Uint8Array ? body : encoder.encode(typeof body === 'string' ? body : JSON.stringify(body))
   return app.request(url, { method: 'POST', body: bytes, headers })
 }
 
 /** The answer's status and JSON. */
 export async function answerOf(res: Response) {
-  return { status: res.status, body: (await res.json()) as { ActionStatus: string; ErrorCode: number; ErrorInfo: string } }
+  return {
+    status: res.status,
+    body: (await res.json()) as { ActionStatus: string; ErrorCode: number; ErrorInfo: string },
+  }
 }
 
 export const bearer = { authorization: `Bearer ${API_TOKEN}` }

@@ -18,7 +18,10 @@ export interface FakeTopic {
 }
 
 /** What the next calls of one command answer instead of the truth. */
-export type Fault = { kind: 'error'; errorCode: number; errorInfo: string } | { kind: 'slow'; ms: number } | { kind: 'http'; status: number }
+export type Fault =
+  | { kind: 'error'; errorCode: number; errorInfo: string }
+  | { kind: 'slow'; ms: number }
+  | { kind: 'http'; status: number }
 
 type Command = 'get_appid_group_list' | 'get_topic'
 
@@ -38,7 +41,15 @@ export interface FakeIm {
 }
 
 /** Checks a UserSig as IM would: Tencent's base64, zlib, the JSON document, and its HMAC-SHA256. */
-export function checkUserSig(userSig: string, { sdkAppId, identifier, secretKey, nowSeconds }: { sdkAppId: string; identifier: string; secretKey: string; nowSeconds: number }): string | null {
+export function checkUserSig(
+  userSig: string,
+  {
+    sdkAppId,
+    identifier,
+    secretKey,
+    nowSeconds,
+  }: { sdkAppId: string; identifier: string; secretKey: string; nowSeconds: number },
+): string | null {
   let doc: Record<string, unknown>
   try {
     const base64 = userSig.replace(/\*/g, '+').replace(/-/g, '/').replace(/_/g, '=')
@@ -55,7 +66,9 @@ export function checkUserSig(userSig: string, { sdkAppId, identifier, secretKey,
   const signed = `TLS.identifier:${identifier}\nTLS.sdkappid:${sdkAppId}\nTLS.time:${time}\nTLS.expire:${expire}\n`
   const expected = createHmac('sha256', secretKey).update(signed).digest()
   const given = Buffer.from(String(doc['TLS.sig']), 'base64')
-  return given.length === expected.length && timingSafeEqual(given, expected) ? null : 'the UserSig signature does not match'
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? null
+    : 'the UserSig signature does not match'
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -67,7 +80,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * page) and `get_topic`, each checking `sdkappid`, `identifier`, `usersig`, `random` and
  * `contenttype` as IM does, with faults on demand (an error code, a slow answer, an HTTP status).
  */
-export async function startFakeIm({ sdkAppId = '1400000000', pageSize = 2 }: { sdkAppId?: string; pageSize?: number } = {}): Promise<FakeIm> {
+export async function startFakeIm({
+  sdkAppId = '1400000000',
+  pageSize = 2,
+}: {
+  sdkAppId?: string
+  pageSize?: number
+} = {}): Promise<FakeIm> {
   const groups = new Map<string, Map<string, FakeTopic>>()
   const calls: FakeIm['calls'] = []
   const faults: Array<{ command: Command; fault: Fault; times: number }> = []
@@ -77,7 +96,12 @@ export async function startFakeIm({ sdkAppId = '1400000000', pageSize = 2 }: { s
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake-im')
     const command = url.pathname.split('/').pop() as Command
-    if (req.method !== 'POST' || !['/v4/group_open_http_svc/get_appid_group_list', '/v4/million_group_open_http_svc/get_topic'].includes(url.pathname)) {
+    if (
+      req.method !== 'POST' ||
+      !['/v4/group_open_http_svc/get_appid_group_list', '/v4/million_group_open_http_svc/get_topic'].includes(
+        url.pathname,
+      )
+    ) {
       return send(res, 404, { ActionStatus: 'FAIL', ErrorCode: 60020, ErrorInfo: 'no such API' })
     }
     let raw = ''
@@ -87,10 +111,25 @@ export async function startFakeIm({ sdkAppId = '1400000000', pageSize = 2 }: { s
     calls.push({ command, body, at: now })
     const q = Object.fromEntries(url.searchParams)
     const random = Number(q.random)
-    if (q.sdkappid !== sdkAppId || q.identifier !== IM_ADMIN || q.contenttype !== 'json' || !/^\d+$/.test(q.random ?? '') || random > 4_294_967_295) {
-      return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 60003, ErrorInfo: 'invalid sdkappid, identifier, random or contenttype' })
+    if (
+      q.sdkappid !== sdkAppId ||
+      q.identifier !== IM_ADMIN ||
+      q.contenttype !== 'json' ||
+      !/^\d+$/.test(q.random ?? '') ||
+      random > 4_294_967_295
+    ) {
+      return send(res, 200, {
+        ActionStatus: 'FAIL',
+        ErrorCode: 60003,
+        ErrorInfo: 'invalid sdkappid, identifier, random or contenttype',
+      })
     }
-    const sigProblem = checkUserSig(q.usersig ?? '', { sdkAppId, identifier: IM_ADMIN, secretKey: IM_SECRET_KEY, nowSeconds: Math.floor(now / 1000) })
+    const sigProblem = checkUserSig(q.usersig ?? '', {
+      sdkAppId,
+      identifier: IM_ADMIN,
+      secretKey: IM_SECRET_KEY,
+      nowSeconds: Math.floor(now / 1000),
+    })
     if (sigProblem) return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 70003, ErrorInfo: sigProblem })
     if (command === 'get_appid_group_list') {
       // IM's rate for the group list: about one call a second. A faster call is refused.
@@ -109,23 +148,44 @@ export async function startFakeIm({ sdkAppId = '1400000000', pageSize = 2 }: { s
       else return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: fault.errorCode, ErrorInfo: fault.errorInfo })
     }
     if (command === 'get_appid_group_list') {
-      if (body.GroupType !== 'Community') return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: 'this fake lists Communities only' })
+      if (body.GroupType !== 'Community')
+        return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: 'this fake lists Communities only' })
       const ids = [...groups.keys()].sort()
       const from = Number(body.Next ?? 0)
       const page = ids.slice(from, from + Math.min(pageSize, Number(body.Limit ?? 10_000)))
       const next = from + page.length < ids.length ? from + page.length : 0
-      return send(res, 200, { ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', TotalCount: ids.length, GroupIdList: page.map((GroupId) => ({ GroupId })), Next: next })
+      return send(res, 200, {
+        ActionStatus: 'OK',
+        ErrorCode: 0,
+        ErrorInfo: '',
+        TotalCount: ids.length,
+        GroupIdList: page.map((GroupId) => ({ GroupId })),
+        Next: next,
+      })
     }
     const groupId = String(body.GroupId ?? '')
-    if (typeof body.From_Account !== 'string') return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: 'From_Account is required' })
+    if (typeof body.From_Account !== 'string')
+      return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 10004, ErrorInfo: 'From_Account is required' })
     const topics = groups.get(groupId)
-    if (!topics) return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 10010, ErrorInfo: 'group does not exist or has been disbanded' })
+    if (!topics)
+      return send(res, 200, {
+        ActionStatus: 'FAIL',
+        ErrorCode: 10010,
+        ErrorInfo: 'group does not exist or has been disbanded',
+      })
     return send(res, 200, {
       ActionStatus: 'OK',
       ErrorCode: 0,
       ErrorInfo: '',
       TopicAndSelfInfo: [...topics.values()].map((t) => ({
-        TopicInfo: { ...t, GroupID: groupId, CreateTime: 1_700_000_000, LastMsgTime: 0, NextMsgSeq: 1, ShutUpAllFlag: 'Off' },
+        TopicInfo: {
+          ...t,
+          GroupID: groupId,
+          CreateTime: 1_700_000_000,
+          LastMsgTime: 0,
+          NextMsgSeq: 1,
+          ShutUpAllFlag: 'Off',
+        },
         SelfInfo: { MsgFlag: 'AcceptAndNotify' },
         ErrorCode: 0,
         ErrorInfo: '',

@@ -62,7 +62,10 @@ export interface ThrowawayDatabase {
 export async function createThrowawayDatabase(): Promise<ThrowawayDatabase> {
   const name = `imsync_test_${randomBytes(6).toString('hex')}`
   await admin((c) => c.query(`create database ${name}`))
-  const cut = (c: pg.Client) => c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+  const cut = (c: pg.Client) =>
+    c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
+      name,
+    ])
   return {
     name,
     url: withDatabase(SERVER_URL, name),

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { request } from 'node:http'
-import { connect, createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, connect, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { sign } from '../../src/verify/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from './app.ts'
@@ -32,21 +32,52 @@ export interface StartOptions {
 function entry(runtime: 'node' | 'deno'): [string, string[]] {
   return runtime === 'node'
     ? [process.execPath, [`${ROOT}dist/src/node.js`]]
-    : [DENO, ['run', `--config=${ROOT}deno.json`, '--allow-net', '--allow-env', '--allow-read', '--allow-write', '--allow-ffi', '--allow-sys', `${ROOT}src/deno.ts`]]
+    : [
+        DENO,
+        [
+          'run',
+          `--config=${ROOT}deno.json`,
+          '--allow-net',
+          '--allow-env',
+          '--allow-read',
+          '--allow-write',
+          '--allow-ffi',
+          '--allow-sys',
+          `${ROOT}src/deno.ts`,
+        ],
+      ]
 }
 
 /** Starts the service and resolves once it listens; rejects with its output if it exits first. */
-export function startService({ runtime = 'node', env = {}, cwd = ROOT, command }: StartOptions = {}): Promise<RunningService> {
+export function startService({
+  runtime = 'node',
+  env = {},
+  cwd = ROOT,
+  command,
+}: StartOptions = {}): Promise<RunningService> {
   const [bin, args] = command ?? entry(runtime)
   const child = spawn(bin, args, {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, IM_SDKAPPID: SDKAPPID, IM_CALLBACK_TOKEN: TOKEN, API_TOKEN, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      IM_SDKAPPID: SDKAPPID,
+      IM_CALLBACK_TOKEN: TOKEN,
+      API_TOKEN,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const logs: string[] = []
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start within 30 s:\n${logs.join('\n')}`)), 30_000)
+    const timer = setTimeout(
+      () => reject(new Error(`the service did not start within 30 s:\n${logs.join('\n')}`)),
+      30_000,
+    )
     const onLine = (line: string) => {
       logs.push(line)
       keepLogLine(line)
@@ -87,9 +118,18 @@ export function startService({ runtime = 'node', env = {}, cwd = ROOT, command }
 }
 
 /** Runs the entry to its exit and returns its code and output (for startup failures). */
-export function runToExit({ runtime = 'node', env = {}, cwd = ROOT, command }: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+export function runToExit({
+  runtime = 'node',
+  env = {},
+  cwd = ROOT,
+  command,
+}: StartOptions = {}): Promise<{ code: number | null; output: string }> {
   const [bin, args] = command ?? entry(runtime)
-  const child = spawn(bin, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout.on('data', (c) => (output += c))
   child.stderr.on('data', (c) => (output += c))
@@ -151,7 +191,11 @@ export async function sendSigned(baseUrl: string, body: CallbackBody) {
  */
 export async function startSigned(baseUrl: string, body: CallbackBody) {
   const bytes = Buffer.from(JSON.stringify(body))
-  const req = request(signedCallbackUrl(baseUrl, body), { method: 'POST', agent: false, headers: { 'content-length': bytes.length } })
+  const req = request(signedCallbackUrl(baseUrl, body), {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-length': bytes.length },
+  })
   const answered = new Promise<{ status: number; answer: Answer }>((resolve, reject) => {
     req.on('error', reject)
     req.on('response', (res) => {
@@ -178,7 +222,9 @@ export async function allTopicIds(baseUrl: string): Promise<Set<string>> {
   const ids = new Set<string>()
   let cursor: string | null = null
   do {
-    const res = await fetch(`${baseUrl}/topics?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    const res = await fetch(`${baseUrl}/topics?limit=500${cursor ? `&cursor=${cursor}` : ''}`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    })
     if (res.status !== 200) throw new Error(`GET /topics answered ${res.status}: ${await res.text()}`)
     const page = (await res.json()) as { items: Array<{ TopicId: string }>; nextCursor: string | null }
     for (const item of page.items) ids.add(item.TopicId)

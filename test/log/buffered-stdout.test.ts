@@ -48,7 +48,11 @@ describe('standard output of the log', () => {
     await turn()
     out.write(line(2000))
     await turn()
-    const lines = reader.taken.join('').trimEnd().split('\n').map((text) => JSON.parse(text) as { msg: string; n?: number; count?: number })
+    const lines = reader.taken
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((text) => JSON.parse(text) as { msg: string; n?: number; count?: number })
     const notice = lines.find((l) => l.msg === 'log lines dropped')!
     const kept = lines.filter((l) => l.msg === 'callback')
     expect(notice).toMatchObject({ level: 'warn', count: 2001 - kept.length, time: '2026-11-24T00:00:00.000Z' })

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createImRestClient, ImApiError, makeUserSig, type ImRestClient } from '../../src/reconcile/index.ts'
-import { checkUserSig, IM_ADMIN, IM_SECRET_KEY, startFakeIm, type FakeIm } from '../helpers/fake-im.ts'
+import { createImRestClient, ImApiError, type ImRestClient, makeUserSig } from '../../src/reconcile/index.ts'
+import { checkUserSig, type FakeIm, IM_ADMIN, IM_SECRET_KEY, startFakeIm } from '../helpers/fake-im.ts'
 
 // Tencent's own UserSig library, as its README shows it: new Api(sdkappid, key).genUserSig(userid, expire).
-const TLSSigAPIv2 = createRequire(import.meta.url)('tls-sig-api-v2') as { Api: new (sdkAppId: number, key: string) => { genUserSig(userId: string, expire: number): string } }
+const TLSSigAPIv2 = createRequire(import.meta.url)('tls-sig-api-v2') as {
+  Api: new (sdkAppId: number, key: string) => { genUserSig(userId: string, expire: number): string }
+}
 
 describe('makeUserSig', () => {
   afterEach(() => vi.restoreAllMocks())
@@ -16,10 +18,20 @@ describe('makeUserSig', () => {
     ] as const) {
       vi.spyOn(Date, 'now').mockReturnValue(at)
       const theirs = new TLSSigAPIv2.Api(Number(sdkAppId), IM_SECRET_KEY).genUserSig(identifier, expire)
-      const ours = makeUserSig({ sdkAppId, identifier, secretKey: IM_SECRET_KEY, nowSeconds: at / 1000, expireSeconds: expire })
+      const ours = makeUserSig({
+        sdkAppId,
+        identifier,
+        secretKey: IM_SECRET_KEY,
+        nowSeconds: at / 1000,
+        expireSeconds: expire,
+      })
       expect(ours).toBe(theirs)
-      expect(checkUserSig(ours, { sdkAppId, identifier, secretKey: IM_SECRET_KEY, nowSeconds: at / 1000 + 10 })).toBeNull()
-      expect(checkUserSig(ours, { sdkAppId, identifier, secretKey: 'another key', nowSeconds: at / 1000 + 10 })).toBe('the UserSig signature does not match')
+      expect(
+        checkUserSig(ours, { sdkAppId, identifier, secretKey: IM_SECRET_KEY, nowSeconds: at / 1000 + 10 }),
+      ).toBeNull()
+      expect(checkUserSig(ours, { sdkAppId, identifier, secretKey: 'another key', nowSeconds: at / 1000 + 10 })).toBe(
+        'the UserSig signature does not match',
+      )
     }
   })
 })
@@ -46,7 +58,8 @@ describe('the IM REST client', () => {
   afterEach(() => im.close())
 
   it('reads every Community through the pages of get_appid_group_list, once a second at most', async () => {
-    for (const g of ['@TGS#a', '@TGS#b', '@TGS#c', '@TGS#d', '@TGS#e']) im.addTopic(g, { TopicId: `${g}@TOPIC#_1`, TopicName: 'one' })
+    for (const g of ['@TGS#a', '@TGS#b', '@TGS#c', '@TGS#d', '@TGS#e'])
+      im.addTopic(g, { TopicId: `${g}@TOPIC#_1`, TopicName: 'one' })
     expect(await client.listCommunityGroupIds()).toEqual(['@TGS#a', '@TGS#b', '@TGS#c', '@TGS#d', '@TGS#e'])
     expect(im.calls.map((c) => c.body)).toEqual([
       { Limit: 10_000, Next: 0, GroupType: 'Community' },
@@ -57,10 +70,26 @@ describe('the IM REST client', () => {
   })
 
   it("reads a Community's topics with get_topic, as the admin, with the profile fields", async () => {
-    im.addTopic('@TGS#a', { TopicId: '@TGS#a@TOPIC#_1', TopicName: 'news', Introduction: 'all the news', FaceUrl: 'https://x/f.png', CustomString: 'c' })
+    im.addTopic('@TGS#a', {
+      TopicId: '@TGS#a@TOPIC#_1',
+      TopicName: 'news',
+      Introduction: 'all the news',
+      FaceUrl: 'https://x/f.png',
+      CustomString: 'c',
+    })
     expect(await client.getTopics('@TGS#a')).toEqual({
       exists: true,
-      topics: [{ GroupId: '@TGS#a', TopicId: '@TGS#a@TOPIC#_1', Name: 'news', Introduction: 'all the news', Notification: null, FaceUrl: 'https://x/f.png', CustomString: 'c' }],
+      topics: [
+        {
+          GroupId: '@TGS#a',
+          TopicId: '@TGS#a@TOPIC#_1',
+          Name: 'news',
+          Introduction: 'all the news',
+          Notification: null,
+          FaceUrl: 'https://x/f.png',
+          CustomString: 'c',
+        },
+      ],
     })
     expect(im.calls[0]!.body).toEqual({ GroupId: '@TGS#a', From_Account: IM_ADMIN })
     expect(await client.getTopics('@TGS#gone')).toEqual({ exists: false })
@@ -86,14 +115,26 @@ describe('the IM REST client', () => {
 
   it('gives up on an IM that does not answer in time, after its retries, and says so', async () => {
     im.fail('get_appid_group_list', { kind: 'slow', ms: 1000 }, 4)
-    const impatient = createImRestClient({ apiBase: im.url, sdkAppId: '1400000000', identifier: IM_ADMIN, secretKey: IM_SECRET_KEY, timeoutMs: 300, sleep: async () => {} })
+    const impatient = createImRestClient({
+      apiBase: im.url,
+      sdkAppId: '1400000000',
+      identifier: IM_ADMIN,
+      secretKey: IM_SECRET_KEY,
+      timeoutMs: 300,
+      sleep: async () => {},
+    })
     const error = await impatient.listCommunityGroupIds().catch((e: unknown) => e)
     expect((error as Error).message).toBe(`IM get_appid_group_list failed: ${im.url} did not answer within 300 ms`)
     expect(im.calls).toHaveLength(4)
   })
 
   it('is refused by IM with a wrong secret key, and never puts the key in its error', async () => {
-    const wrong = createImRestClient({ apiBase: im.url, sdkAppId: '1400000000', identifier: IM_ADMIN, secretKey: 'not-the-key' })
+    const wrong = createImRestClient({
+      apiBase: im.url,
+      sdkAppId: '1400000000',
+      identifier: IM_ADMIN,
+      secretKey: 'not-the-key',
+    })
     const error = (await wrong.listCommunityGroupIds().catch((e: unknown) => e)) as Error
     expect(error.message).toBe('IM get_appid_group_list failed: ErrorCode 70003 (the UserSig signature does not match)')
     expect(error.message).not.toContain('not-the-key')

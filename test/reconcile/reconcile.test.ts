@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/run-cli.ts'
+import type { Topic } from '../../src/contract/read-api.ts'
 import { createLogger } from '../../src/log/index.ts'
 import { createImRestClient, createReconciler } from '../../src/reconcile/index.ts'
 import { openStore, type Store } from '../../src/store/index.ts'
-import type { Topic } from '../../src/contract/read-api.ts'
 import { topicBody } from '../fixtures/index.ts'
 import { API_TOKEN, SDKAPPID } from '../helpers/app.ts'
-import { IM_ADMIN, IM_SECRET_KEY, startFakeIm, type FakeIm } from '../helpers/fake-im.ts'
+import { type FakeIm, IM_ADMIN, IM_SECRET_KEY, startFakeIm } from '../helpers/fake-im.ts'
 import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
-import { sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-reconcile-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -22,7 +22,9 @@ const id = (n: number, group = GROUP) => `${group}@TOPIC#_t${n}`
 const create = (n: number, group = GROUP) => topicBody(n, { GroupId: group, TopicId: id(n, group) })
 
 async function readTopic(service: RunningService, topicId: string): Promise<Topic | undefined> {
-  const res = await fetch(`${service.url}/topics/${encodeURIComponent(topicId)}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+  const res = await fetch(`${service.url}/topics/${encodeURIComponent(topicId)}`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  })
   return res.status === 404 ? undefined : ((await res.json()) as Topic)
 }
 
@@ -65,7 +67,14 @@ for (const { kind, available } of stores) {
     })
 
     let timeoutMs = '5000'
-    const env = () => ({ DATABASE_URL: databaseUrl, IM_ADMIN_IDENTIFIER: IM_ADMIN, IM_SECRET_KEY: IM_SECRET_KEY, IM_API_BASE: im.url, RECONCILE_INTERVAL: '0', IM_API_TIMEOUT_MS: timeoutMs })
+    const env = () => ({
+      DATABASE_URL: databaseUrl,
+      IM_ADMIN_IDENTIFIER: IM_ADMIN,
+      IM_SECRET_KEY: IM_SECRET_KEY,
+      IM_API_BASE: im.url,
+      RECONCILE_INTERVAL: '0',
+      IM_API_TIMEOUT_MS: timeoutMs,
+    })
     const start = async () => {
       const service = await startService({ env: env() })
       services.push(service)
@@ -74,7 +83,11 @@ for (const { kind, available } of stores) {
     const cli = async (args: string[]) => {
       const out: string[] = []
       const err: string[] = []
-      const code = await runCli(['reconcile', ...args], { env: { IM_SDKAPPID: SDKAPPID, ...env() }, out: (l) => out.push(l), err: (l) => err.push(l) })
+      const code = await runCli(['reconcile', ...args], {
+        env: { IM_SDKAPPID: SDKAPPID, ...env() },
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+      })
       return { code, out, err }
     }
     const withStore = async <T>(work: (store: Store) => Promise<T>): Promise<T> => {
@@ -97,27 +110,47 @@ for (const { kind, available } of stores) {
       im.addTopic(GROUP, { TopicId: id(2), TopicName: 'made while down', Introduction: 'hello' })
       im.addTopic(OTHER, { TopicId: id(3, OTHER), TopicName: 'in another group' })
       const second = await start()
-      expect(JSON.parse(second.logs.find((l) => l.includes('"msg":"listening"'))!).reconcile).toEqual({ apiBase: im.url, everySeconds: 0 })
+      expect(JSON.parse(second.logs.find((l) => l.includes('"msg":"listening"'))!).reconcile).toEqual({
+        apiBase: im.url,
+        everySeconds: 0,
+      })
       // Groups are reconciled one after another: the run is over when it says so.
       await second.waitForLog('"msg":"reconciled"')
       const two = await readTopic(second, id(2))
-      expect(two).toMatchObject({ Name: 'made while down', Introduction: 'hello', Owner_Account: null, Operator_Account: null, DeletedAt: null })
+      expect(two).toMatchObject({
+        Name: 'made while down',
+        Introduction: 'hello',
+        Owner_Account: null,
+        Operator_Account: null,
+        DeletedAt: null,
+      })
       expect(await readTopic(second, id(3, OTHER))).toMatchObject({ GroupId: OTHER, Name: 'in another group' })
       // The topic the callback stored keeps what only the callback knew.
       expect(await readTopic(second, id(1))).toMatchObject({ Owner_Account: 'leckie', Name: 'topic 1' })
       // A restart within a second of the first run's group list is refused by IM (429); the retry
       // with backoff gets through.
       const events = await withStore((s) => s.listEvents({ limit: 100, after: 0 }))
-      expect(events.items.filter((e) => e.Source === 'reconcile').map((e) => e.Query.TopicId).sort()).toEqual([id(2), id(3, OTHER)].sort())
+      expect(
+        events.items
+          .filter((e) => e.Source === 'reconcile')
+          .map((e) => e.Query.TopicId)
+          .sort(),
+      ).toEqual([id(2), id(3, OTHER)].sort())
     })
 
     // The runtime, not the store, is what this one tries: it runs on SQLite alone.
-    if (kind === 'sqlite') it('reconciles on Deno as on Node', async () => {
-      im.addTopic(GROUP, { TopicId: id(1), TopicName: 'seen by deno' })
-      const service = await startService({ runtime: 'deno', env: env() })
-      services.push(service)
-      expect(await eventually(() => readTopic(service, id(1)), (t) => t !== undefined)).toMatchObject({ Name: 'seen by deno', Owner_Account: null })
-    })
+    if (kind === 'sqlite')
+      it('reconciles on Deno as on Node', async () => {
+        im.addTopic(GROUP, { TopicId: id(1), TopicName: 'seen by deno' })
+        const service = await startService({ runtime: 'deno', env: env() })
+        services.push(service)
+        expect(
+          await eventually(
+            () => readTopic(service, id(1)),
+            (t) => t !== undefined,
+          ),
+        ).toMatchObject({ Name: 'seen by deno', Owner_Account: null })
+      })
 
     it('applies a rename within seconds of Group.CallbackAfterTopicInfoChanged', async () => {
       im.addTopic(GROUP, { TopicId: id(1), TopicName: 'topic 1' })
@@ -126,10 +159,20 @@ for (const { kind, available } of stores) {
       await service.waitForLog('"msg":"reconciled"')
       im.addTopic(GROUP, { TopicId: id(1), TopicName: 'renamed in IM', Notification: 'new notice' })
       // IM's documented body: the group and the new fields, no TopicId.
-      const changed = { CallbackCommand: 'Group.CallbackAfterTopicInfoChanged', GroupId: GROUP, Type: 'Community', Operator_Account: 'leckie', Name: 'renamed in IM', Notification: 'new notice' }
+      const changed = {
+        CallbackCommand: 'Group.CallbackAfterTopicInfoChanged',
+        GroupId: GROUP,
+        Type: 'Community',
+        Operator_Account: 'leckie',
+        Name: 'renamed in IM',
+        Notification: 'new notice',
+      }
       const sentAt = Date.now()
       expect((await sendSigned(service.url, changed)).status).toBe(200)
-      const topic = await eventually(() => readTopic(service, id(1)), (t) => t?.Name === 'renamed in IM')
+      const topic = await eventually(
+        () => readTopic(service, id(1)),
+        (t) => t?.Name === 'renamed in IM',
+      )
       expect(topic).toMatchObject({ Name: 'renamed in IM', Notification: 'new notice', Owner_Account: 'leckie' })
       expect(Date.now() - sentAt).toBeLessThan(8000)
     })
@@ -139,7 +182,13 @@ for (const { kind, available } of stores) {
       for (const n of [3, 4]) im.addTopic(OTHER, { TopicId: id(n, OTHER), TopicName: `topic ${n}` })
       const service = await start()
       await service.waitForLog('"msg":"reconciled"')
-      const disbanded = { CallbackCommand: 'Group.CallbackAfterGroupDestroyed', GroupId: GROUP, Type: 'Community', Owner_Account: 'leckie', Name: 'a community' }
+      const disbanded = {
+        CallbackCommand: 'Group.CallbackAfterGroupDestroyed',
+        GroupId: GROUP,
+        Type: 'Community',
+        Owner_Account: 'leckie',
+        Name: 'a community',
+      }
       expect((await sendSigned(service.url, disbanded)).status).toBe(200)
       for (const n of [1, 2]) expect((await readTopic(service, id(n)))?.DeletedAt).not.toBeNull()
       // The other group is disbanded while no callback reaches the service: a full run finds it gone.
@@ -153,7 +202,12 @@ for (const { kind, available } of stores) {
 
     it('stores a topic whose destroy arrived before its create as deleted', async () => {
       const service = await start()
-      const destroyed = { CallbackCommand: 'Group.CallbackAfterTopicDestroyed', GroupId: GROUP, Type: 'Community', TopicIdList: [id(7)] }
+      const destroyed = {
+        CallbackCommand: 'Group.CallbackAfterTopicDestroyed',
+        GroupId: GROUP,
+        Type: 'Community',
+        TopicIdList: [id(7)],
+      }
       expect((await sendSigned(service.url, destroyed)).status).toBe(200)
       expect((await sendSigned(service.url, create(7))).status).toBe(200)
       expect((await readTopic(service, id(7)))?.DeletedAt).not.toBeNull()
@@ -164,7 +218,8 @@ for (const { kind, available } of stores) {
       im.fail('get_topic', { kind: 'slow', ms: 300 })
       const [a, b] = [await openStore(databaseUrl), await openStore(databaseUrl)]
       try {
-        const client = () => createImRestClient({ apiBase: im.url, sdkAppId: SDKAPPID, identifier: IM_ADMIN, secretKey: IM_SECRET_KEY })
+        const client = () =>
+          createImRestClient({ apiBase: im.url, sdkAppId: SDKAPPID, identifier: IM_ADMIN, secretKey: IM_SECRET_KEY })
         const log = createLogger({ level: 'silent' })
         const replicas = [a, b].map((store) => createReconciler({ store, client: client(), log, intervalMs: 0 }))
         const reports = await Promise.all(replicas.map((r) => r.run()))
@@ -185,7 +240,9 @@ for (const { kind, available } of stores) {
       im.fail('get_appid_group_list', { kind: 'error', errorCode: 70001, errorInfo: 'usersig expired' })
       const refused = await cli([])
       expect(refused.code).toBe(1)
-      expect(refused.err).toEqual(['IM get_appid_group_list failed: ErrorCode 70001 (usersig expired); nothing was changed.'])
+      expect(refused.err).toEqual([
+        'IM get_appid_group_list failed: ErrorCode 70001 (usersig expired); nothing was changed.',
+      ])
       expect(await withStore((s) => s.groupTopics(GROUP))).toEqual([])
 
       // One group's topics do not come in time (four tries): that group is left as it was.
@@ -194,7 +251,9 @@ for (const { kind, available } of stores) {
       timeoutMs = '200'
       const slow = await cli([])
       expect(slow.code).toBe(1)
-      expect(slow.err).toEqual([`IM get_topic for group ${GROUP} failed: ${im.url} did not answer within 200 ms; that group was left as it was.`])
+      expect(slow.err).toEqual([
+        `IM get_topic for group ${GROUP} failed: ${im.url} did not answer within 200 ms; that group was left as it was.`,
+      ])
       expect(await withStore((s) => s.groupTopics(GROUP))).toEqual([])
       expect((await withStore((s) => s.groupTopics(OTHER))).map((t) => t.TopicId)).toEqual([id(2, OTHER)])
     })
@@ -217,7 +276,9 @@ for (const { kind, available } of stores) {
         `deleted ${id(2)} in ${GROUP}: IM no longer lists the topic in its group`,
         `updated ${id(1)} in ${GROUP}: IM's profile differs: Name "topic 1" -> "renamed"`,
       ])
-      expect(dry.out.at(-1)).toBe('1 group(s) read from IM: 3 change(s) would be made (dry run: nothing was written), 0 failure(s).')
+      expect(dry.out.at(-1)).toBe(
+        '1 group(s) read from IM: 3 change(s) would be made (dry run: nothing was written), 0 failure(s).',
+      )
     })
   })
 }

@@ -20,7 +20,7 @@ async function expectRefusal(res: Response, status: number, code: number, info: 
 }
 
 describe('GET /topics/{TopicId}', () => {
-  it('answers a stored topic under the callback\'s field names, its percent-encoded ID decoded', async () => {
+  it("answers a stored topic under the callback's field names, its percent-encoded ID decoded", async () => {
     await post(t.app, callbackUrl(), sampleAfterCreateTopic)
     const res = await get(`/topics/${encodeURIComponent(sampleAfterCreateTopic.TopicId)}`)
     expect(res.status).toBe(200)
@@ -36,7 +36,14 @@ describe('GET /topics/{TopicId}', () => {
 
   it('finds topics whose IDs hold /, %, ?, spaces and quotes, percent-encoded', async () => {
     // IM allows any printable ASCII in a topic ID's custom part.
-    for (const id of ['@TGS#_a/b@TOPIC#_c', '@TGS#_100%@TOPIC#_x', '@TGS#_q?x=1@TOPIC#_y', '@TGS#_sp ace@TOPIC#_z', '@TGS#_%2F@TOPIC#_w', `@TGS#_~!*()'"@TOPIC#_v`]) {
+    for (const id of [
+      '@TGS#_a/b@TOPIC#_c',
+      '@TGS#_100%@TOPIC#_x',
+      '@TGS#_q?x=1@TOPIC#_y',
+      '@TGS#_sp ace@TOPIC#_z',
+      '@TGS#_%2F@TOPIC#_w',
+      `@TGS#_~!*()'"@TOPIC#_v`,
+    ]) {
       await post(t.app, callbackUrl(), topicBody(1, { TopicId: id }))
       const res = await get(`/topics/${encodeURIComponent(id)}`)
       expect(res.status, id).toBe(200)
@@ -45,7 +52,12 @@ describe('GET /topics/{TopicId}', () => {
   })
 
   it('answers 404 for an unknown TopicId, naming it', async () => {
-    await expectRefusal(await get(`/topics/${encodeURIComponent('@TGS#_nope')}`), 404, 4014, 'No topic with TopicId "@TGS#_nope"')
+    await expectRefusal(
+      await get(`/topics/${encodeURIComponent('@TGS#_nope')}`),
+      404,
+      4014,
+      'No topic with TopicId "@TGS#_nope"',
+    )
   })
 })
 
@@ -66,7 +78,9 @@ describe('GET /topics', () => {
   it('filters by GroupId', async () => {
     await post(t.app, callbackUrl(), topicBody(1))
     await post(t.app, callbackUrl(), topicBody(2, { GroupId: '@TGS#other' }))
-    const page = (await (await get(`/topics?GroupId=${encodeURIComponent('@TGS#other')}`)).json()) as { items: Array<{ Name: string }> }
+    const page = (await (await get(`/topics?GroupId=${encodeURIComponent('@TGS#other')}`)).json()) as {
+      items: Array<{ Name: string }>
+    }
     expect(page.items.map((i) => i.Name)).toEqual(['topic 2'])
   })
 
@@ -79,13 +93,23 @@ describe('GET /topics', () => {
 
   for (const limit of ['0', '501', '-1', '1.5', 'ten', '1e2', '0x10', ' 3', '+5', '05', '', '1000']) {
     it(`refuses limit=${limit}, naming the parameter and its range`, async () => {
-      await expectRefusal(await get(`/topics?limit=${encodeURIComponent(limit)}`), 400, 4015, 'limit must be an integer from 1 to 500')
+      await expectRefusal(
+        await get(`/topics?limit=${encodeURIComponent(limit)}`),
+        400,
+        4015,
+        'limit must be an integer from 1 to 500',
+      )
     })
   }
 
   for (const cursor of ['garbage!', 'NDI', '1e2', '-1', ' 3', '+5', '0x10', '9'.repeat(16)]) {
     it(`refuses a cursor that is not decimal digits (${JSON.stringify(cursor.slice(0, 12))})`, async () => {
-      await expectRefusal(await get(`/topics?cursor=${encodeURIComponent(cursor)}`), 400, 4015, 'cursor must be a nextCursor this API returned: decimal digits')
+      await expectRefusal(
+        await get(`/topics?cursor=${encodeURIComponent(cursor)}`),
+        400,
+        4015,
+        'cursor must be a nextCursor this API returned: decimal digits',
+      )
     })
   }
 
@@ -93,7 +117,9 @@ describe('GET /topics', () => {
     for (let n = 0; n < 3; n++) await post(t.app, callbackUrl(), topicBody(n))
     const page = (await (await get('/topics?limit=2')).json()) as { nextCursor: string }
     expect(page.nextCursor).toMatch(/^[0-9]+$/)
-    const next = (await (await get(`/topics?limit=2&cursor=${page.nextCursor}`)).json()) as { items: Array<{ Name: string }> }
+    const next = (await (await get(`/topics?limit=2&cursor=${page.nextCursor}`)).json()) as {
+      items: Array<{ Name: string }>
+    }
     expect(next.items.map((i) => i.Name)).toEqual(['topic 2'])
   })
 })
@@ -103,10 +129,14 @@ describe('GET /events', () => {
     await post(t.app, callbackUrl(), sampleAfterCreateTopic)
     await post(t.app, callbackUrl(), sampleAfterCreateTopic)
     await post(t.app, callbackUrl(), '{bad')
-    const all = (await (await get('/events')).json()) as { items: Array<{ Outcome: string; Query: Record<string, string> }> }
+    const all = (await (await get('/events')).json()) as {
+      items: Array<{ Outcome: string; Query: Record<string, string> }>
+    }
     expect(all.items.map((e) => e.Outcome)).toEqual(['stored', 'duplicate', 'rejected'])
     expect(all.items[0]!.Query).not.toHaveProperty('Sign')
-    const rejected = (await (await get('/events?outcome=rejected&command=Group.CallbackAfterCreateTopic')).json()) as { items: Array<{ Body: string }> }
+    const rejected = (await (await get('/events?outcome=rejected&command=Group.CallbackAfterCreateTopic')).json()) as {
+      items: Array<{ Body: string }>
+    }
     expect(rejected.items.map((e) => e.Body)).toEqual(['{bad'])
   })
 

@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { sampleAfterCreateTopic, sampleAnswer } from '../fixtures/index.ts'
+import { sampleAfterCreateTopic, sampleAnswer, topicBody } from '../fixtures/index.ts'
+import { API_TOKEN } from '../helpers/app.ts'
 import { createThrowawayDatabase, postgresAvailable } from '../helpers/postgres.ts'
 import { allTopicIds, runToExit, sendSigned, startService, startSigned } from '../helpers/service.ts'
-import { topicBody } from '../fixtures/index.ts'
-import { API_TOKEN } from '../helpers/app.ts'
 import { readSse } from '../helpers/sse.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-entry-'))
@@ -17,7 +16,11 @@ for (const runtime of ['node', 'deno'] as const) {
     it('serves a signed sample callback, stores it, and stops gracefully with exit code 0 on SIGTERM', async () => {
       const service = await startService({ runtime, env: { DATABASE_URL: `file:${join(scratch, `${runtime}.db`)}` } })
       const startup = JSON.parse(service.logs.find((l) => l.includes('"listening"'))!)
-      expect(startup).toMatchObject({ runtime: expect.stringMatching(new RegExp(`^${runtime} `)), store: 'sqlite', signEnforced: true })
+      expect(startup).toMatchObject({
+        runtime: expect.stringMatching(new RegExp(`^${runtime} `)),
+        store: 'sqlite',
+        signEnforced: true,
+      })
       // The Node entry runs on the Node that runs the suite (the machine's, then Node 24).
       if (runtime === 'node') expect(startup.runtime).toBe(`node ${process.versions.node}`)
       expect(await sendSigned(service.url, sampleAfterCreateTopic)).toEqual({ status: 200, answer: sampleAnswer })
@@ -66,14 +69,21 @@ for (const runtime of ['node', 'deno'] as const) {
     })
 
     it('streams changes live, and ends open streams at once when told to stop', async () => {
-      const service = await startService({ runtime, env: { DATABASE_URL: `file:${join(scratch, `${runtime}-stream.db`)}`, CHANGES_HEARTBEAT_MS: '200' } })
+      const service = await startService({
+        runtime,
+        env: { DATABASE_URL: `file:${join(scratch, `${runtime}-stream.db`)}`, CHANGES_HEARTBEAT_MS: '200' },
+      })
       const res = await fetch(`${service.url}/changes/stream`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
       expect(res.status).toBe(200)
       const events = readSse(res.body!)
       const next = events.next()
       expect((await sendSigned(service.url, topicBody(`${runtime}-live`))).status).toBe(200)
       const { value } = await next
-      expect(JSON.parse(value!.data)).toMatchObject({ position: 1, kind: 'created', topic: { Name: `topic ${runtime}-live` } })
+      expect(JSON.parse(value!.data)).toMatchObject({
+        position: 1,
+        kind: 'created',
+        topic: { Name: `topic ${runtime}-live` },
+      })
       // A heartbeat comes before the next event when nothing happens.
       const ended = events.next()
       await new Promise((r) => setTimeout(r, 300))
@@ -87,7 +97,10 @@ for (const runtime of ['node', 'deno'] as const) {
     })
 
     it('stops gracefully on SIGINT', async () => {
-      const service = await startService({ runtime, env: { DATABASE_URL: `file:${join(scratch, `${runtime}-int.db`)}` } })
+      const service = await startService({
+        runtime,
+        env: { DATABASE_URL: `file:${join(scratch, `${runtime}-int.db`)}` },
+      })
       expect(await service.stop('SIGINT')).toBe(0)
     })
 
@@ -98,7 +111,10 @@ for (const runtime of ['node', 'deno'] as const) {
     })
 
     it('refuses to start on a bad value, naming the variable', async () => {
-      const { code, output } = await runToExit({ runtime, env: { IM_SDKAPPID: '1400000000', PORT: 'eighty', LOG_LEVEL: 'loud' } })
+      const { code, output } = await runToExit({
+        runtime,
+        env: { IM_SDKAPPID: '1400000000', PORT: 'eighty', LOG_LEVEL: 'loud' },
+      })
       expect(code).toBe(1)
       expect(output).toContain('PORT must be an integer from 0 to 65535, got "eighty"')
       expect(output).toContain('LOG_LEVEL must be one of debug, info, warn, error, silent, got "loud"')

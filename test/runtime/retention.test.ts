@@ -22,7 +22,9 @@ const OLD_REJECTED = 50
 async function allEvents(url: string) {
   const events: Array<{ EventId: number; ReceivedAt: string; Outcome: string; CallbackCommand: string }> = []
   for (let cursor = '0'; ; ) {
-    const res = await fetch(`${url}/events?limit=500&cursor=${cursor}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    const res = await fetch(`${url}/events?limit=500&cursor=${cursor}`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    })
     const page = (await res.json()) as { items: typeof events; nextCursor: string | null }
     events.push(...page.items)
     if (page.nextCursor === null) return events
@@ -54,7 +56,10 @@ describe('event log retention (EVENT_RETENTION_DAYS=30) with callbacks flowing',
       const latencies: number[] = []
       let sentBeforePruned = 0
       let pruned = false
-      void service.waitForLog('"msg":"events pruned"').then(() => (pruned = true), () => {})
+      void service.waitForLog('"msg":"events pruned"').then(
+        () => (pruned = true),
+        () => {},
+      )
       // Four senders, one callback after another each, until pruning is over and a bit more.
       let n = 0
       await Promise.all(
@@ -80,15 +85,25 @@ describe('event log retention (EVENT_RETENTION_DAYS=30) with callbacks flowing',
       expect(failures).toEqual([])
       expect(sentBeforePruned).toBeGreaterThan(0)
 
-      const line = JSON.parse(service.logs.find((l) => l.includes('"msg":"events pruned"'))!) as { deleted: number; retentionDays: number; rejected: string }
+      const line = JSON.parse(service.logs.find((l) => l.includes('"msg":"events pruned"'))!) as {
+        deleted: number
+        retentionDays: number
+        rejected: string
+      }
       expect(line).toMatchObject({ deleted: OLD, retentionDays: 30, rejected: 'kept' })
       const events = await allEvents(service.url)
       const cutoff = Date.now() - 30 * DAY_MS
-      expect(events.filter((e) => Date.parse(e.ReceivedAt) < cutoff).map((e) => e.Outcome)).toEqual(Array(OLD_REJECTED).fill('rejected'))
-      expect(events.filter((e) => e.CallbackCommand === 'Group.CallbackAfterCreateTopic')).toHaveLength(acknowledged.length)
+      expect(events.filter((e) => Date.parse(e.ReceivedAt) < cutoff).map((e) => e.Outcome)).toEqual(
+        Array(OLD_REJECTED).fill('rejected'),
+      )
+      expect(events.filter((e) => e.CallbackCommand === 'Group.CallbackAfterCreateTopic')).toHaveLength(
+        acknowledged.length,
+      )
       const stored = await allTopicIds(service.url)
       expect(acknowledged.filter((id) => !stored.has(id))).toEqual([])
-      const metrics = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text()
+      const metrics = await (
+        await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+      ).text()
       expect(metrics).toContain(`im_events_pruned_total ${OLD}`)
     } finally {
       await service.stop()

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { topicBody } from '../fixtures/index.ts'
-import { ROOT, sendSigned, startService, type RunningService } from '../helpers/service.ts'
+import { ROOT, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
 // Another process holding SQLite's write lock (a backup tool, a second service pointed at the same
 // file, `sqlite3` left open in a transaction) must not freeze the service: libsql waits for a lock
@@ -30,7 +30,9 @@ function holdWriteLock(file: string, ms: number): Promise<{ released: Promise<vo
       output += chunk
       if (output.includes('locked')) resolve({ released })
     })
-    child.on('exit', (code) => reject(new Error(`the lock holder exited with ${code} before it held the lock: ${output}`)))
+    child.on('exit', (code) =>
+      reject(new Error(`the lock holder exited with ${code} before it held the lock: ${output}`)),
+    )
   })
 }
 
@@ -53,14 +55,19 @@ describe.each(['node', 'deno'] as const)('a SQLite file locked by another proces
     expect(statSync(file).mode & 0o777).toBe(0o600)
     for (const side of ['-wal', '-shm']) expect(statSync(`${file}${side}`).mode & 0o077).toBe(0)
     const warning = service.logs.find((line) => line.includes('"level":"warn"') && line.includes('is open to others'))
-    expect(warning).toContain(`${scratch} is open to others (mode 755): the database files are owner-only, but others can see them; make the folder 0700`)
+    expect(warning).toContain(
+      `${scratch} is open to others (mode 755): the database files are owner-only, but others can see them; make the folder 0700`,
+    )
   })
 
   it('answers /healthz at once and the callback with the deadline answer within 2 s while the lock is held', async () => {
     expect((await sendSigned(service.url, topicBody('before'))).status).toBe(200)
     const { released } = await holdWriteLock(file, 3000)
     const started = performance.now()
-    const callback = sendSigned(service.url, topicBody('during')).then((answer) => ({ ...answer, ms: performance.now() - started }))
+    const callback = sendSigned(service.url, topicBody('during')).then((answer) => ({
+      ...answer,
+      ms: performance.now() - started,
+    }))
     // While the callback waits for the lock, the event loop is free.
     const health: number[] = []
     for (let i = 0; i < 10; i++) {

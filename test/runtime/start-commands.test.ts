@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
-import { createServer, type AddressInfo, type Server } from 'node:net'
+import { type AddressInfo, createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -21,7 +21,12 @@ const COMMANDS: Array<{ name: string; command: [string, string[]]; runtime: 'nod
   { name: 'npm start', command: ['npm', ['start']], runtime: 'node' },
   { name: 'npm run start:deno', command: ['npm', ['run', 'start:deno']], runtime: 'deno' },
   { name: "deno task start, with the npm package's deno", command: [DENO, ['task', 'start']], runtime: 'deno' },
-  { name: 'deno task start, with a deno of its own on PATH', command: ['deno', ['task', 'start']], runtime: 'deno', PATH: `${globalBin}:/usr/bin:/bin` },
+  {
+    name: 'deno task start, with a deno of its own on PATH',
+    command: ['deno', ['task', 'start']],
+    runtime: 'deno',
+    PATH: `${globalBin}:/usr/bin:/bin`,
+  },
 ]
 
 describe('the README start commands', () => {
@@ -30,7 +35,11 @@ describe('the README start commands', () => {
       const service = await startService({
         command,
         // A generous body timeout: the held callback stays half-sent until after SIGTERM, on purpose.
-        env: { DATABASE_URL: `file:${join(scratch, `${name.replace(/\W+/g, '-')}.db`)}`, BODY_TIMEOUT_MS: '10000', ...(PATH ? { PATH } : {}) },
+        env: {
+          DATABASE_URL: `file:${join(scratch, `${name.replace(/\W+/g, '-')}.db`)}`,
+          BODY_TIMEOUT_MS: '10000',
+          ...(PATH ? { PATH } : {}),
+        },
       })
       const startup = JSON.parse(service.logs.find((l) => l.includes('"msg":"listening"'))!)
       expect(startup.runtime).toMatch(new RegExp(`^${runtime} `))
@@ -49,7 +58,10 @@ describe('the README start commands', () => {
   }
 
   it('npm start compiles nothing when dist/ is up to date', async () => {
-    const service = await startService({ command: ['npm', ['start']], env: { DATABASE_URL: `file:${join(scratch, 'fresh.db')}` } })
+    const service = await startService({
+      command: ['npm', ['start']],
+      env: { DATABASE_URL: `file:${join(scratch, 'fresh.db')}` },
+    })
     await service.stop()
     expect(service.logs.join('\n')).not.toContain('building dist/')
   })
@@ -57,10 +69,17 @@ describe('the README start commands', () => {
 
 for (const runtime of ['node', 'deno'] as const) {
   it(`the ${runtime} entry gives its URL and its docs' when it starts, and warns that the read API is closed without API_TOKEN`, async () => {
-    const service = await startService({ runtime, env: { API_TOKEN: undefined, DATABASE_URL: `file:${join(scratch, `${runtime}-url.db`)}` } })
+    const service = await startService({
+      runtime,
+      env: { API_TOKEN: undefined, DATABASE_URL: `file:${join(scratch, `${runtime}-url.db`)}` },
+    })
     await service.stop()
     const lines = service.logs.map((l) => JSON.parse(l) as Record<string, unknown>)
-    expect(lines.find((l) => l.msg === 'listening')).toMatchObject({ url: service.url, docs: `${service.url}/docs`, readApi: false })
+    expect(lines.find((l) => l.msg === 'listening')).toMatchObject({
+      url: service.url,
+      docs: `${service.url}/docs`,
+      readApi: false,
+    })
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'warn',
@@ -77,7 +96,11 @@ for (const runtime of ['node', 'deno'] as const) {
       env: { DATABASE_URL: `file:${join(scratch, `${runtime}-tty.db`)}` },
     })
     await service.waitForLog(`API reference: ${service.url}/docs`)
-    expect(service.logs.some((l) => l.includes(`im-topic-sync is listening on ${service.url} (callbacks: POST ${service.url}/callback)`))).toBe(true)
+    expect(
+      service.logs.some((l) =>
+        l.includes(`im-topic-sync is listening on ${service.url} (callbacks: POST ${service.url}/callback)`),
+      ),
+    ).toBe(true)
     await service.stop()
   })
 
@@ -89,7 +112,12 @@ for (const runtime of ['node', 'deno'] as const) {
       try {
         const { code, output } = await runToExit({
           runtime,
-          env: { IM_SDKAPPID: '1400000000', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: `file:${join(scratch, `${runtime}-busy.db`)}` },
+          env: {
+            IM_SDKAPPID: '1400000000',
+            HOST: '127.0.0.1',
+            PORT: String(port),
+            DATABASE_URL: `file:${join(scratch, `${runtime}-busy.db`)}`,
+          },
         })
         expect(code).toBe(1)
         expect(output.trim().split('\n')).toEqual([
@@ -100,11 +128,19 @@ for (const runtime of ['node', 'deno'] as const) {
       }
     })
 
-    for (const url of ['mysql://imsync:hunter2@db.internal/imsync', 'postgress://imsync:hunter2@db.internal/imsync', 'redis://:hunter2@cache:6379']) {
+    for (const url of [
+      'mysql://imsync:hunter2@db.internal/imsync',
+      'postgress://imsync:hunter2@db.internal/imsync',
+      'redis://:hunter2@cache:6379',
+    ]) {
       const scheme = url.slice(0, url.indexOf(':') + 1)
       it(`on DATABASE_URL=${scheme}//…, naming the scheme, never printing the password, creating nothing`, async () => {
         const cwd = mkdtempSync(join(scratch, 'cwd-'))
-        const { code, output } = await runToExit({ runtime, cwd, env: { IM_SDKAPPID: '1400000000', DATABASE_URL: url } })
+        const { code, output } = await runToExit({
+          runtime,
+          cwd,
+          env: { IM_SDKAPPID: '1400000000', DATABASE_URL: url },
+        })
         expect(code).toBe(1)
         expect(output).toContain(`DATABASE_URL has the scheme "${scheme}", which this service does not support`)
         expect(output).not.toContain('hunter2')

@@ -47,7 +47,7 @@ describe('group commit', () => {
     expect(committed).toBe(true)
   })
 
-  it('fails only the bad write when a batch fails on one item\'s data', async () => {
+  it("fails only the bad write when a batch fails on one item's data", async () => {
     const writes = createGroupCommit<number, number>({
       commit: async (items) => {
         if (items.includes(3)) throw Object.assign(new Error('bad data'), { code: '22021' })
@@ -75,7 +75,10 @@ describe('group commit', () => {
 
   it('caps the size of one transaction', async () => {
     const sizes: number[] = []
-    const writes = createGroupCommit<number, number>({ commit: async (items) => (sizes.push(items.length), items), maxBatch: 2 })
+    const writes = createGroupCommit<number, number>({
+      commit: async (items) => (sizes.push(items.length), items),
+      maxBatch: 2,
+    })
     await Promise.all([1, 2, 3, 4, 5].map((n) => writes.submit(n)))
     expect(sizes).toEqual([2, 2, 1])
   })

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ROOT } from '../helpers/service.ts'
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely'
+import Libsql from 'libsql'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadDatabaseUrl } from '../../src/config/index.ts'
 import { DatabaseUrlError, describeDatabaseUrl, openSqliteStore, openStore } from '../../src/store/index.ts'
-import { runStoreContract } from './store-contract.ts'
-import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely'
-import Libsql from 'libsql'
 import { migrateToLatest } from '../../src/store/migrations.ts'
+import { ROOT } from '../helpers/service.ts'
+import { runStoreContract } from './store-contract.ts'
 
 runStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
@@ -20,10 +20,15 @@ runStoreContract('SQLite', async () => {
 // The same contract on the built store, whose callbacks are committed by its writer thread (the
 // TypeScript sources that vitest runs cannot start that thread on Node; the built JavaScript can).
 runStoreContract('SQLite, writing on its own thread', async () => {
-  const built = (await import(pathToFileURL(join(ROOT, 'dist/src/store/index.js')).href)) as typeof import('../../src/store/index.ts')
+  const built = (await import(
+    pathToFileURL(join(ROOT, 'dist/src/store/index.js')).href
+  )) as typeof import('../../src/store/index.ts')
   const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
   const path = join(dir, 'threaded.db')
-  return { open: () => built.openSqliteStore(path, { writerThread: true }), drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  return {
+    open: () => built.openSqliteStore(path, { writerThread: true }),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  }
 })
 
 describe('the SQLite file', () => {
@@ -32,7 +37,8 @@ describe('the SQLite file', () => {
     const store = await openStore(`file:${join(dir, 'data', 'x.db')}`)
     await store.record({ receivedAt: 0, command: 'c', query: {}, body: new Uint8Array([1]) }, { kind: 'ignore' })
     // The journal files exist while the database is open; SQLite gives them the database's mode.
-    for (const file of ['x.db', 'x.db-wal', 'x.db-shm']) expect(statSync(join(dir, 'data', file)).mode & 0o777, file).toBe(0o600)
+    for (const file of ['x.db', 'x.db-wal', 'x.db-shm'])
+      expect(statSync(join(dir, 'data', file)).mode & 0o777, file).toBe(0o600)
     await store.close()
     expect(statSync(join(dir, 'data', 'x.db')).mode & 0o777).toBe(0o600)
     expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700)
@@ -44,12 +50,26 @@ describe('upgrading a database made before the change feed', () => {
   it('numbers the existing topics in the order they were stored, then goes on from there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsync-'))
     const path = join(dir, 'old.db')
-    const old = new Kysely<any>({ dialect: new SqliteDialect({ database: new Libsql(path) as unknown as SqliteDatabase }) })
+    const old = new Kysely<any>({
+      dialect: new SqliteDialect({ database: new Libsql(path) as unknown as SqliteDatabase }),
+    })
     await migrateToLatest(old, 'sqlite', '0002_topic_lifecycle')
-    for (const [n, deleted] of [[1, null], [2, '2026-11-22T09:00:00.000Z'], [3, null]] as const) {
+    for (const [n, deleted] of [
+      [1, null],
+      [2, '2026-11-22T09:00:00.000Z'],
+      [3, null],
+    ] as const) {
       await old
         .insertInto('topics')
-        .values({ topic_id: `t${n}`, group_id: 'g', name: `topic ${n}`, type: 'Community', received_at: '2026-11-22T08:00:00.000Z', updated_at: '2026-11-22T08:00:00.000Z', deleted_at: deleted })
+        .values({
+          topic_id: `t${n}`,
+          group_id: 'g',
+          name: `topic ${n}`,
+          type: 'Community',
+          received_at: '2026-11-22T08:00:00.000Z',
+          updated_at: '2026-11-22T08:00:00.000Z',
+          deleted_at: deleted,
+        })
         .execute()
     }
     await old.destroy()
@@ -61,8 +81,13 @@ describe('upgrading a database made before the change feed', () => {
       [3, 'created', 't3'],
     ])
     expect(await store.lastPosition()).toBe(3)
-    await store.record({ receivedAt: Date.UTC(2026, 10, 22, 10), command: 'c', query: {}, body: new Uint8Array() }, { kind: 'destroyTopics', groupId: 'g', topicIds: ['t1'] })
-    expect((await store.listChanges({ after: 3, limit: 10 })).items.map((c) => [c.position, c.kind, c.topic.TopicId])).toEqual([[4, 'deleted', 't1']])
+    await store.record(
+      { receivedAt: Date.UTC(2026, 10, 22, 10), command: 'c', query: {}, body: new Uint8Array() },
+      { kind: 'destroyTopics', groupId: 'g', topicIds: ['t1'] },
+    )
+    expect(
+      (await store.listChanges({ after: 3, limit: 10 })).items.map((c) => [c.position, c.kind, c.topic.TopicId]),
+    ).toEqual([[4, 'deleted', 't1']])
     await store.close()
     rmSync(dir, { recursive: true })
   })
@@ -110,7 +135,11 @@ describe('DATABASE_URL', () => {
   it('turns reconciliation on with both of its credentials, and refuses one without the other', () => {
     expect(loadConfig({ IM_SDKAPPID: '1' }).reconcile).toBeUndefined()
     expect(loadConfig({ IM_SDKAPPID: '1', IM_ADMIN_IDENTIFIER: 'admin', IM_SECRET_KEY: 'k' }).reconcile).toEqual({
-      apiBase: 'https://console.tim.qq.com', identifier: 'admin', secretKey: 'k', intervalMs: 3_600_000, timeoutMs: 5000,
+      apiBase: 'https://console.tim.qq.com',
+      identifier: 'admin',
+      secretKey: 'k',
+      intervalMs: 3_600_000,
+      timeoutMs: 5000,
     })
     expect(() => loadConfig({ IM_SDKAPPID: '1', IM_ADMIN_IDENTIFIER: 'admin' })).toThrow(
       "IM_ADMIN_IDENTIFIER is set but IM_SECRET_KEY is not; reconciliation with IM's REST API needs both",
@@ -118,12 +147,16 @@ describe('DATABASE_URL', () => {
     expect(() => loadConfig({ IM_SDKAPPID: '1', IM_API_BASE: 'console.tim.qq.com' })).toThrow(
       'IM_API_BASE must be an http(s) URL such as https://console.tim.qq.com, got "console.tim.qq.com"',
     )
-    expect(() => loadConfig({ IM_SDKAPPID: '1', RECONCILE_INTERVAL: '1h' })).toThrow('RECONCILE_INTERVAL must be an integer from 0 to 604800, got "1h"')
+    expect(() => loadConfig({ IM_SDKAPPID: '1', RECONCILE_INTERVAL: '1h' })).toThrow(
+      'RECONCILE_INTERVAL must be an integer from 0 to 604800, got "1h"',
+    )
   })
 
   it('is checked with the rest of the configuration, at startup', () => {
     expect(() => loadConfig({ IM_SDKAPPID: '1', DATABASE_URL: 'mysql://u:pw1@h/db' })).toThrow(
-      new ConfigError('The configuration is invalid:\n- DATABASE_URL has the scheme "mysql:", which this service does not support: use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite'),
+      new ConfigError(
+        'The configuration is invalid:\n- DATABASE_URL has the scheme "mysql:", which this service does not support: use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite',
+      ),
     )
     expect(() => loadDatabaseUrl({ DATABASE_URL: 'postgress://u:pw1@h/db' })).toThrow(ConfigError)
     expect(loadDatabaseUrl({ DATABASE_URL: 'postgres://u:pw1@h/db' })).toBe('postgres://u:pw1@h/db')

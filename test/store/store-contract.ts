@@ -38,7 +38,10 @@ function topic(n: number, overrides: Partial<NewTopic> = {}): NewTopic {
   }
 }
 
-const create = (n: number, overrides?: Partial<NewTopic>): Effect => ({ kind: 'createTopic', topic: topic(n, overrides) })
+const create = (n: number, overrides?: Partial<NewTopic>): Effect => ({
+  kind: 'createTopic',
+  topic: topic(n, overrides),
+})
 
 /**
  * The behaviour every {@link Store} must have, run against each implementation on a real database.
@@ -74,7 +77,11 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
 
     it('keeps a topic without custom fields with the list as null', async () => {
       await store.record(received(), create(1, { UserDefinedDataList: null, ClientIP: null, OptPlatform: null }))
-      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ UserDefinedDataList: null, ClientIP: null, OptPlatform: null })
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({
+        UserDefinedDataList: null,
+        ClientIP: null,
+        OptPlatform: null,
+      })
     })
 
     it('lets the first delivery win and calls the next a duplicate', async () => {
@@ -119,11 +126,16 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       const destroy: Effect = { kind: 'destroyTopics', groupId: '@TGS#odd', topicIds: [topic(1).TopicId] }
       expect(await store.record(received('Group.CallbackAfterTopicDestroyed'), destroy)).toBe('stored')
       const [event] = (await store.listEvents({ limit: 10, after: 0 })).items
-      expect(event?.Reason).toBe('the topics are not known yet: kept as tombstones, so a late create is stored as deleted')
+      expect(event?.Reason).toBe(
+        'the topics are not known yet: kept as tombstones, so a late create is stored as deleted',
+      )
       expect(await store.getTopic(topic(1).TopicId)).toBeUndefined()
       // The create arrives late, alone and then in a batch with others: it is stored, as deleted.
       expect(await store.record(received(), create(1))).toBe('stored')
-      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'topic 1', DeletedAt: '2026-11-22T08:00:01.000Z' })
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({
+        Name: 'topic 1',
+        DeletedAt: '2026-11-22T08:00:01.000Z',
+      })
       await Promise.all([3, 5].map((n) => store.record(received(), create(n))))
       expect((await store.getTopic(topic(3).TopicId))?.DeletedAt).toBeNull()
       // A re-delivery of the create never undoes the delete.
@@ -146,14 +158,34 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
 
     it('applies a topic profile change that names its topic, and ignores one that does not', async () => {
       await store.record(received(), create(1))
-      const named: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Name: 'renamed', FaceUrl: 'https://x/y.png' } }
+      const named: Effect = {
+        kind: 'changeTopicInfo',
+        groupId: '@TGS#odd',
+        topicId: topic(1).TopicId,
+        profile: { Name: 'renamed', FaceUrl: 'https://x/y.png' },
+      }
       expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), named)).toBe('stored')
-      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'renamed', FaceUrl: 'https://x/y.png', Introduction: null, UpdatedAt: '2026-11-22T08:00:02.000Z' })
-      const anonymous: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: undefined, profile: { Name: 'again' } }
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({
+        Name: 'renamed',
+        FaceUrl: 'https://x/y.png',
+        Introduction: null,
+        UpdatedAt: '2026-11-22T08:00:02.000Z',
+      })
+      const anonymous: Effect = {
+        kind: 'changeTopicInfo',
+        groupId: '@TGS#odd',
+        topicId: undefined,
+        profile: { Name: 'again' },
+      }
       expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), anonymous)).toBe('ignored')
       expect((await store.getTopic(topic(1).TopicId))?.Name).toBe('renamed')
       // U+0000, which no text column holds on PostgreSQL, is kept as U+FFFD on both stores.
-      const withNul: Effect = { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Introduction: 'a\0b' } }
+      const withNul: Effect = {
+        kind: 'changeTopicInfo',
+        groupId: '@TGS#odd',
+        topicId: topic(1).TopicId,
+        profile: { Introduction: 'a\0b' },
+      }
       expect(await store.record(received('Group.CallbackAfterTopicInfoChanged'), withNul)).toBe('stored')
       expect((await store.getTopic(topic(1).TopicId))?.Introduction).toBe('a\uFFFDb')
     })
@@ -173,9 +205,20 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       )
       expect(applied.map((c) => c.kind)).toEqual(['insert', 'update', 'delete'])
       expect(await store.getTopic(topic(9).TopicId)).toMatchObject({
-        Name: 'from IM', Introduction: 'intro', CustomString: 'c', Type: 'Community', Owner_Account: null, Operator_Account: null, UserDefinedDataList: null, DeletedAt: null,
+        Name: 'from IM',
+        Introduction: 'intro',
+        CustomString: 'c',
+        Type: 'Community',
+        Owner_Account: null,
+        Operator_Account: null,
+        UserDefinedDataList: null,
+        DeletedAt: null,
       })
-      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie', UpdatedAt: '2026-11-22T08:00:04.000Z' })
+      expect(await store.getTopic(topic(1).TopicId)).toMatchObject({
+        Name: 'from IM',
+        Owner_Account: 'leckie',
+        UpdatedAt: '2026-11-22T08:00:04.000Z',
+      })
       expect((await store.getTopic(topic(3).TopicId))?.DeletedAt).toBe('2026-11-22T08:00:04.000Z')
       const events = (await store.listEvents({ limit: 10, after: 0 })).items.filter((e) => e.Source === 'reconcile')
       expect(events.map((e) => [e.CallbackCommand, e.Query.Change, e.Query.TopicId, e.Reason])).toEqual([
@@ -185,14 +228,22 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       ])
       // The create callback of a topic reconciliation inserted fills in what only the callback knows.
       expect(await store.record(received(), create(9))).toBe('stored')
-      expect(await store.getTopic(topic(9).TopicId)).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie', ClientIP: '10.0.0.1' })
+      expect(await store.getTopic(topic(9).TopicId)).toMatchObject({
+        Name: 'from IM',
+        Owner_Account: 'leckie',
+        ClientIP: '10.0.0.1',
+      })
       expect(await store.record(received(), create(9))).toBe('duplicate')
     })
 
     it('never lets reconciliation delete a topic that changed after IM was read', async () => {
       const listedAt = clock
       await store.record(received(), create(1))
-      const applied = await store.applyMirrorChanges([{ kind: 'delete', groupId: '@TGS#odd', topicId: topic(1).TopicId, reason: 'gone' }], (clock += 1000), listedAt)
+      const applied = await store.applyMirrorChanges(
+        [{ kind: 'delete', groupId: '@TGS#odd', topicId: topic(1).TopicId, reason: 'gone' }],
+        (clock += 1000),
+        listedAt,
+      )
       expect(applied).toEqual([])
       expect((await store.getTopic(topic(1).TopicId))?.DeletedAt).toBeNull()
     })
@@ -216,7 +267,10 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       const raw = new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x31, 0x7d]) // {"a":1}
       await store.record(received('Group.CallbackAfterCreateTopic', raw), create(1))
       await store.record(received('Group.CallbackBeforeCreateTopic'), { kind: 'ignore' })
-      await store.record(received('Group.CallbackAfterCreateTopic', 'nope'), { kind: 'reject', reason: 'The body is not valid JSON' })
+      await store.record(received('Group.CallbackAfterCreateTopic', 'nope'), {
+        kind: 'reject',
+        reason: 'The body is not valid JSON',
+      })
       const { items, next } = await store.listEvents({ limit: 10, after: 0 })
       expect(next).toBeNull()
       expect(items.map((e) => [e.CallbackCommand, e.Outcome, e.Reason, e.Body])).toEqual([
@@ -229,9 +283,15 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
     })
 
     it('keeps the metadata and the size of a callback whose body it is told not to keep', async () => {
-      await store.record({ ...received('C2C.CallbackAfterSendMsg', '{"MsgBody":"private words"}'), keepBody: false }, { kind: 'ignore' })
+      await store.record(
+        { ...received('C2C.CallbackAfterSendMsg', '{"MsgBody":"private words"}'), keepBody: false },
+        { kind: 'ignore' },
+      )
       await store.record({ ...received('Group.CallbackAfterCreateTopic', '{"a":1}'), keepBody: true }, create(1))
-      await store.record(received('Group.CallbackAfterCreateTopic', ''), { kind: 'reject', reason: 'The body is empty' })
+      await store.record(received('Group.CallbackAfterCreateTopic', ''), {
+        kind: 'reject',
+        reason: 'The body is empty',
+      })
       const { items } = await store.listEvents({ limit: 10, after: 0 })
       expect(items.map((e) => [e.CallbackCommand, e.Outcome, e.Body, e.BodyBytes])).toEqual([
         ['C2C.CallbackAfterSendMsg', 'ignored', null, 27],
@@ -249,7 +309,8 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       }
       const rejected = await store.listRejected(0, 10)
       expect(await store.replay(rejected[1]!.id, create(5), T0)).toBe('stored')
-      const ids = async () => (await store.listEvents({ limit: 100, after: 0 })).items.map((e) => e.EventId - rejected[0]!.id + 2)
+      const ids = async () =>
+        (await store.listEvents({ limit: 100, after: 0 })).items.map((e) => e.EventId - rejected[0]!.id + 2)
 
       // Before T0+7.5 s: events 1-7 are old. Steps of 3 read 1-3, 4-6, 7-9 (full, with an old one, so
       // one more step), then 10, where nothing is old.
@@ -266,8 +327,13 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect((await store.listTopics({ limit: 100, after: 0 })).items).toHaveLength(9)
 
       // Told to, it prunes the rejected one too; a cutoff before everything deletes nothing.
-      expect(await store.pruneEvents({ before: T0, after: 0, limit: 100, includeRejected: true })).toMatchObject({ deleted: 0, more: false })
-      expect(await store.pruneEvents({ before, after: 0, limit: 100, includeRejected: true })).toMatchObject({ deleted: 1 })
+      expect(await store.pruneEvents({ before: T0, after: 0, limit: 100, includeRejected: true })).toMatchObject({
+        deleted: 0,
+        more: false,
+      })
+      expect(await store.pruneEvents({ before, after: 0, limit: 100, includeRejected: true })).toMatchObject({
+        deleted: 1,
+      })
       expect(await ids()).toEqual([8, 9, 10])
       // New callbacks go on being logged after pruning.
       await store.record(received(), create(11))
@@ -315,7 +381,12 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect(rest.next).toBeNull()
       const dup = await store.listEvents({ outcome: 'duplicate', limit: 10, after: 0 })
       expect(dup.items).toHaveLength(1)
-      const ignored = await store.listEvents({ command: 'Group.CallbackAfterCreateGroup', outcome: 'ignored', limit: 10, after: 0 })
+      const ignored = await store.listEvents({
+        command: 'Group.CallbackAfterCreateGroup',
+        outcome: 'ignored',
+        limit: 10,
+        after: 0,
+      })
       expect(ignored.items).toHaveLength(1)
     })
 
@@ -323,7 +394,10 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       await store.record(received(), { kind: 'reject', reason: 'an old bug' })
       const [event] = await store.listRejected(0, 10)
       expect(await store.replay(event!.id, create(3), T0 + 60_000)).toBe('stored')
-      expect(await store.getTopic(topic(3).TopicId)).toMatchObject({ Name: 'topic 3', ReceivedAt: '2026-11-22T08:00:01.000Z' })
+      expect(await store.getTopic(topic(3).TopicId)).toMatchObject({
+        Name: 'topic 3',
+        ReceivedAt: '2026-11-22T08:00:01.000Z',
+      })
       expect(await store.listRejected(0, 10)).toEqual([])
       const [after] = (await store.listEvents({ limit: 10, after: 0 })).items
       expect(after).toMatchObject({ Outcome: 'stored', Reason: null })
@@ -353,7 +427,11 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
         if (!page.hasMore) return { items, last: after }
       }
     }
-    const brief = (c: { position: number; kind: string; topic: { TopicId: string } }) => [c.position, c.kind, c.topic.TopicId.split('_').pop()]
+    const brief = (c: { position: number; kind: string; topic: { TopicId: string } }) => [
+      c.position,
+      c.kind,
+      c.topic.TopicId.split('_').pop(),
+    ]
 
     it('gives every change to a topic the next position, whatever made it, and each topic once at its latest', async () => {
       expect(await store.lastPosition()).toBe(0)
@@ -362,10 +440,23 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       await store.record(received(), create(2)) // 2
       expect(await store.record(received(), create(1))).toBe('duplicate') // no change, no position
       expect(await store.lastPosition()).toBe(2)
-      await store.record(received(), { kind: 'changeTopicInfo', groupId: '@TGS#odd', topicId: topic(1).TopicId, profile: { Name: 'renamed' } }) // 3
+      await store.record(received(), {
+        kind: 'changeTopicInfo',
+        groupId: '@TGS#odd',
+        topicId: topic(1).TopicId,
+        profile: { Name: 'renamed' },
+      }) // 3
       await store.record(received(), { kind: 'destroyTopics', groupId: '@TGS#even', topicIds: [topic(2).TopicId] }) // 4
       await store.applyMirrorChanges(
-        [{ kind: 'insert', groupId: '@TGS#odd', topicId: topic(3).TopicId, profile: { Name: 'from IM', Introduction: null, Notification: null, FaceUrl: null, CustomString: null }, reason: 'r' }],
+        [
+          {
+            kind: 'insert',
+            groupId: '@TGS#odd',
+            topicId: topic(3).TopicId,
+            profile: { Name: 'from IM', Introduction: null, Notification: null, FaceUrl: null, CustomString: null },
+            reason: 'r',
+          },
+        ],
         clock,
         clock,
       ) // 5
@@ -388,7 +479,12 @@ export function runStoreContract(kind: string, newDatabase: () => Promise<TestDa
       expect(all.items[2]!.topic).toMatchObject({ Name: 'from IM', Owner_Account: 'leckie' })
       // Read after a position, a topic created before it is "updated"; one created after it, "created".
       await store.record(received(), create(6)) // 10
-      await store.record(received(), { kind: 'changeTopicInfo', groupId: '@TGS#even', topicId: topic(4).TopicId, profile: { Name: 'four' } }) // 11
+      await store.record(received(), {
+        kind: 'changeTopicInfo',
+        groupId: '@TGS#even',
+        topicId: topic(4).TopicId,
+        profile: { Name: 'four' },
+      }) // 11
       expect((await feed(9)).items.map(brief)).toEqual([
         [10, 'created', '6'],
         [11, 'updated', '4'],
