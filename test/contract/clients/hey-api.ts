@@ -1,5 +1,5 @@
 // A program another team would write against the client that @hey-api/openapi-ts generates from
-// openapi.yaml. test/contract/client-generators.test.ts generates the client into ./generated beside a
+// openapi.yaml. test/contract/client-generators.e2e.test.ts generates the client into ./generated beside a
 // copy of this file, type-checks both with `tsc --strict`, and runs `run` against the real service.
 import { createClient } from './generated/client/index.js'
 import { getTopic, listEvents, listTopics } from './generated/sdk.gen.js'

@@ -1,5 +1,5 @@
 // A program another team would write against the fetch client that orval generates from openapi.yaml.
-// test/contract/client-generators.test.ts generates the client into ./generated beside a copy of this
+// test/contract/client-generators.e2e.test.ts generates the client into ./generated beside a copy of this
 // file, type-checks both with `tsc --strict`, and runs `run` against the real service (orval bakes the
 // service's URL into the client at generation time).
 import { getTopic, listEvents, listTopics } from './generated/api.js'
