@@ -133,8 +133,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 
 /** The servers of one run: two bare ones, and the service on each runtime. */
 const SERVERS = {
-  'bare node:http': (env, logFile) => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}, logFile),
-  'bare Deno.serve': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
+  'bare node:http': (_env, logFile) => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}, logFile),
+  'bare Deno.serve': (_env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
 }
 const SERVICES = {
   [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) =>

@@ -1,5 +1,6 @@
 import { type Hook, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import type { AppEnv } from './app-env.ts'
 import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
 import { type Config, DEFAULTS } from './config/index.ts'
 import { Refusal } from './contract/refusal.ts'
@@ -13,18 +14,6 @@ import { registerDocs } from './routes/docs.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerReadApi } from './routes/read-api.ts'
 import type { Store } from './store/index.ts'
-
-/**
- * The variables every request carries; the callback route fills in what the log line reports.
- *
- * @example
- * ```ts
- * const parent = new Hono<AppEnv>().route('/im', createApp({ config, store }))
- * ```
- */
-export type AppEnv = {
-  Variables: { requestId: string; refusal?: Refusal }
-}
 
 /**
  * The configuration the app reads; {@link loadConfig} makes one from the environment.
@@ -77,7 +66,7 @@ function refuse(c: Context<AppEnv>, refusal: Refusal): Response {
 }
 
 /** Every read API validation failure becomes one FAIL answer that names the parameter. */
-const answerInvalidParameters: Hook<any, AppEnv, any, any> = (result, c) => {
+const answerInvalidParameters: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
   if (result.success) return
   const problems = result.error.issues.slice(0, 3).map((issue) => {
     const field = issue.path.join('.')

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from './app.ts'
 import { assembleApp } from './app.ts'
+import type { AppEnv } from './app-env.ts'
 import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
 import { type Config, ConfigError, loadConfig } from './config/index.ts'
 import type { CallbackCore } from './http/callback-core.ts'

@@ -19,7 +19,8 @@
  * ```
  * @module
  */
-export { type AppConfig, type AppDeps, type AppEnv, createApp } from './app.ts'
+export { type AppConfig, type AppDeps, createApp } from './app.ts'
+export type { AppEnv } from './app-env.ts'
 export { type ChangeFeed, type ChangeFeedOptions, createChangeFeed } from './changes/create-change-feed.ts'
 export { type ReplayChange, type ReplayReport, replayRejected } from './cli/replay.ts'
 export { type SendOptions, type SendResult, sampleBody, sendCallback } from './cli/send.ts'

@@ -195,7 +195,7 @@ await store.close()
       const file = join(inPackage, 'client.mjs')
       writeFileSync(
         file,
-        transpile(block('client')) + '\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n',
+        `${transpile(block('client'))}\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n`,
       )
       const { stdout } = await run(process.execPath, [file], {
         cwd: ROOT,

@@ -78,7 +78,7 @@ export function createChangeStream({
       }
       for (;;) {
         if (feed.closed || stop.aborted) return end()
-        let page
+        let page: Awaited<ReturnType<Store['listChanges']>>
         try {
           page = await store.listChanges({ after: cursor, limit: pageSize })
         } catch (error) {

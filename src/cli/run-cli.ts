@@ -140,7 +140,7 @@ async function send(values: Record<string, string | boolean | undefined>, io: Cl
   }
   const token = (values.token as string | undefined) ?? defaults.token
   io.out(`POST ${url} ${command}${token === undefined ? ' (unsigned)' : ' (signed)'}`)
-  let result
+  let result: Awaited<ReturnType<typeof sendCallback>>
   try {
     result = await sendCallback({
       url,
@@ -213,7 +213,7 @@ async function reconcile(values: Record<string, string | boolean | undefined>, i
   const client = createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId })
   const store = await openStore(config.databaseUrl)
   try {
-    let report
+    let report: Awaited<ReturnType<typeof reconcileMirror>>
     try {
       report = await reconcileMirror({ store, client, groupId, dryRun })
     } catch (error) {

@@ -20,6 +20,7 @@ export const MAX_COMMAND_LENGTH = 128
 export const MAX_TEXT_LENGTH = 4096
 
 /** No U+0000: valid JSON, but no PostgreSQL text column can hold it. The same pattern is in openapi.yaml. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is the character this pattern exists to refuse.
 export const NO_NUL = /^[^\u0000]*$/
 
 /** An unpaired UTF-16 surrogate: JSON can carry one (`"\ud800"`), but UTF-8 cannot, so a database would store U+FFFD in its place. */

@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { Refusal, refusalAnswer } from '../contract/refusal.ts'
+import { type Refusal, refusalAnswer } from '../contract/refusal.ts'
 import type { CallbackReply } from './callback-core.ts'
 
 /** The headers of every answer in the contract's shape; the closing ones end the connection after it. */

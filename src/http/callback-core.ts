@@ -194,7 +194,7 @@ export function parseQuery(url: string): { query: Record<string, string>; sign: 
 function pathOf(url: string): string {
   const start = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('//') + 2)
   const end = url.indexOf('?', start)
-  return url.slice(start < 0 ? 0 : start, end < 0 ? undefined : end).slice(0, 200)
+  return url.slice(Math.max(start, 0), end < 0 ? undefined : end).slice(0, 200)
 }
 
 /**

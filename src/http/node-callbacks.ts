@@ -8,9 +8,8 @@ import { bodyCutShort, bodyTooLarge } from './read-body.ts'
  * absolute-form target, a percent-encoded path) goes to the app, whose route runs the same core.
  */
 export function isCallbackTarget(target: string | undefined): boolean {
-  return (
-    target !== undefined && target.startsWith('/callback') && (target.length === 9 || target.charCodeAt(9) === 0x3f)
-  )
+  if (target === undefined || !target.startsWith('/callback')) return false
+  return target.length === 9 || target.charCodeAt(9) === 0x3f
 }
 
 /**

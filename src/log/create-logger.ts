@@ -82,7 +82,7 @@ export function bufferedStdout(
       lines.unshift(JSON.stringify(notice))
       dropped = 0
     }
-    const text = lines.join('\n') + '\n'
+    const text = `${lines.join('\n')}\n`
     lines = []
     stream.write(text)
   }

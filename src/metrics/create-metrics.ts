@@ -47,7 +47,7 @@ class Histogram {
   }
 }
 
-const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 
 function counterLines(
   name: string,
@@ -103,7 +103,9 @@ export function createMetrics(): Metrics {
     },
     commitFailure: () => void commitFailures++,
     conflictRetry: () => void conflictRetries++,
-    eventsPruned: (count) => void (eventsPruned += count),
+    eventsPruned: (count) => {
+      eventsPruned += count
+    },
     render() {
       return [
         ...counterLines(
@@ -112,7 +114,7 @@ export function createMetrics(): Metrics {
           callbacks,
           (key) => {
             const [command, outcome] = key.split('\u0000') as [string, string]
-            return `command="${escape(command)}",outcome="${escape(outcome)}"`
+            return `command="${escapeLabel(command)}",outcome="${escapeLabel(outcome)}"`
           },
         ),
         ...latency.render('im_callback_duration_seconds', 'Time from arrival to answer of a callback.'),
@@ -120,7 +122,7 @@ export function createMetrics(): Metrics {
           'im_refusals_total',
           'Requests refused, by reason.',
           refusals,
-          (reason) => `reason="${escape(reason)}"`,
+          (reason) => `reason="${escapeLabel(reason)}"`,
         ),
         ...batches.render('im_store_commit_batch_size', 'Callbacks per store transaction (group commit).'),
         ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),

@@ -1,5 +1,5 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
-import type { AppEnv } from '../app.ts'
+import { createRoute } from '@hono/zod-openapi'
+import type { App } from '../app-env.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 import { CallbackBody } from '../contract/callback-bodies.ts'
 import { CallbackQuery } from '../contract/callback-query.ts'
@@ -54,7 +54,7 @@ export const callbackRoute = createRoute({
  * registerCallbackRoute(app, createCallbackCore({ config, store, clock: Date.now, log, metrics }))
  * ```
  */
-export function registerCallbackRoute(app: OpenAPIHono<AppEnv>, core: CallbackCore): void {
+export function registerCallbackRoute(app: App, core: CallbackCore): void {
   app.openAPIRegistry.registerPath(callbackRoute)
   app.post(callbackRoute.path, async function receiveCallback(c) {
     const reply = await core.handle({

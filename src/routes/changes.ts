@@ -1,4 +1,5 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { App } from '../app-env.ts'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
@@ -69,7 +70,7 @@ const STREAM_HEADERS = {
  * registerChanges(app, { store, feed, apiToken, heartbeatMs: 15_000, log })
  * ```
  */
-export function registerChanges(app: OpenAPIHono<any>, { store, feed, apiToken, heartbeatMs, log }: ChangesDeps): void {
+export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, log }: ChangesDeps): void {
   const guard = requireBearer(apiToken)
   for (const path of ['/changes', '/changes/*']) app.use(path, guard)
 

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
 import { type ApiReferenceConfiguration, Scalar } from '@scalar/hono-api-reference'
 import { openapiDocument, openapiYaml } from '../../generated/spec.ts'
+import type { App } from '../app-env.ts'
 import { contentSecurityPolicy } from '../http/content-security-policy.ts'
 import { headersTooLarge } from './responses.ts'
 
@@ -99,7 +100,7 @@ const openapiJson = JSON.stringify(openapiDocument)
  * registerDocs(app)
  * ```
  */
-export function registerDocs(app: OpenAPIHono<any>): void {
+export function registerDocs(app: App): void {
   for (const route of [openapiYamlRoute, openapiJsonRoute, docsRoute, docsBundleRoute]) {
     app.openAPIRegistry.registerPath(route)
   }
@@ -114,7 +115,10 @@ export function registerDocs(app: OpenAPIHono<any>): void {
       await next()
       const prefix = mountPrefix(c.req.path)
       let policy = policies.get(prefix)
-      if (policy === undefined) policies.set(prefix, (policy = contentSecurityPolicy(await c.res.clone().text())))
+      if (policy === undefined) {
+        policy = contentSecurityPolicy(await c.res.clone().text())
+        policies.set(prefix, policy)
+      }
       c.res.headers.set('content-security-policy', policy)
       c.res.headers.set('x-content-type-options', 'nosniff')
       c.res.headers.set('referrer-policy', 'no-referrer')

@@ -1,4 +1,5 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute } from '@hono/zod-openapi'
+import type { App } from '../app-env.ts'
 import { Health, Readiness } from '../contract/read-api.ts'
 import { DeadlineError, withDeadline } from '../http/with-deadline.ts'
 import type { Logger } from '../log/index.ts'
@@ -55,7 +56,7 @@ function readinessReason(error: unknown): string {
  * registerHealth(app, { store, log })
  * ```
  */
-export function registerHealth(app: OpenAPIHono<any>, { store, log }: { store: Store; log: Logger }): void {
+export function registerHealth(app: App, { store, log }: { store: Store; log: Logger }): void {
   app.openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
   app.openapi(readinessRoute, async (c) => {
     try {

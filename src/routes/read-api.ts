@@ -1,4 +1,5 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi'
+import { createRoute, z } from '@hono/zod-openapi'
+import type { App } from '../app-env.ts'
 import {
   CallbackEventPage,
   ListEventsQuery,
@@ -89,7 +90,7 @@ export const metricsRoute = createRoute({
  * ```
  */
 export function registerReadApi(
-  app: OpenAPIHono<any>,
+  app: App,
   { store, apiToken, metrics }: { store: Store; apiToken: string | undefined; metrics: Metrics },
 ): void {
   const guard = requireBearer(apiToken)

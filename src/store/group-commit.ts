@@ -52,7 +52,7 @@ export function createGroupCommit<I, O>({
     try {
       const results = await commit(batch.map((p) => p.item))
       onCommit?.(batch.length, (performance.now() - started) / 1000)
-      batch.forEach((p, i) => p.resolve(results[i] as O))
+      for (const [i, p] of batch.entries()) p.resolve(results[i] as O)
     } catch (error) {
       onFailure?.(error)
       if (batch.length === 1 || !isolate(error)) {

@@ -113,7 +113,10 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
   const prepared = new Map<string, SqliteRawStatement>()
   const statement = (key: string, sql: () => string) => {
     let found = prepared.get(key)
-    if (!found) prepared.set(key, (found = db.prepare(sql())))
+    if (!found) {
+      found = db.prepare(sql())
+      prepared.set(key, found)
+    }
     return found
   }
   const begin = () => statement('begin', () => 'begin immediate')

@@ -250,7 +250,7 @@ export async function writeBatch(trx: Transaction<Database>, writes: readonly Wr
   )
   if (creates.length > 0) {
     const created = await createTopics(trx, creates)
-    creates.forEach(({ i }, k) => (results[i] = created[k]!))
+    for (const [k, { i }] of creates.entries()) results[i] = created[k]!
   }
   for (let i = 0; i < writes.length; i++) {
     if (results[i] === undefined) results[i] = await applyEffect(trx, writes[i]!.effect, at[i]!)

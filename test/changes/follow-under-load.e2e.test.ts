@@ -47,7 +47,7 @@ function followByCursor(url: string) {
       const res = await fetch(`${url}/changes?after=${after}&limit=200`, { headers: auth })
       expect(res.status).toBe(200)
       const page = (await res.json()) as { items: TopicChange[]; nextCursor: string; hasMore: boolean }
-      page.items.forEach((c) => copy.apply(c))
+      for (const c of page.items) copy.apply(c)
       after = page.nextCursor
       if (stopAt !== undefined && copy.last >= stopAt && !page.hasMore) return
       if (!page.hasMore) await new Promise((r) => setTimeout(r, 20))

@@ -185,7 +185,7 @@ describe('every path to the callback core answers alike', () => {
       `POST /callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&RequestTime=${NOW_S}&Sign=${sign(TOKEN, NOW_S)} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`
     const topic = JSON.stringify({ ...sampleAfterCreateTopic, TopicId: '@TGS#_raw' })
     const cases: Array<[string, string, { hold?: boolean }]> = [
-      ['declared past the cap', head(`Content-Length: ${MAX_BODY_BYTES + 1}\r\n`) + '{', { hold: true }],
+      ['declared past the cap', `${head(`Content-Length: ${MAX_BODY_BYTES + 1}\r\n`)}{`, { hold: true }],
       [
         'chunked past the cap',
         head('Transfer-Encoding: chunked\r\n') +
@@ -195,7 +195,7 @@ describe('every path to the callback core answers alike', () => {
       ['a body that stops coming', head(`Content-Length: ${topic.length}\r\n`) + topic.slice(0, 10), { hold: true }],
       [
         'chunked and whole',
-        head('Transfer-Encoding: chunked\r\n') + `${topic.length.toString(16)}\r\n${topic}\r\n0\r\n\r\n`,
+        `${head('Transfer-Encoding: chunked\r\n')}${topic.length.toString(16)}\r\n${topic}\r\n0\r\n\r\n`,
         {},
       ],
       ['no body at all', head('Content-Length: 0\r\n'), {}],

@@ -2,7 +2,6 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CallbackAfterCreateTopic, errorCodes, Refusal } from '../../src/contract/index.ts'
 import { sign, verifyCallback } from '../../src/verify/index.ts'
-import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { bearer, makeApp, NOW_MS, NOW_S, SDKAPPID, type TestApp, TOKEN } from '../helpers/app.ts'
 import { anyText, body, headers, queryKey } from '../helpers/hostile.ts'
 

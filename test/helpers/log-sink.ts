@@ -4,5 +4,5 @@ import { inject } from 'vitest'
 
 /** Keeps a log line for the run's final search (see test/global-setup.ts). */
 export function keepLogLine(line: string): void {
-  appendFileSync(join(inject('logDir'), `${process.pid}.log`), line + '\n')
+  appendFileSync(join(inject('logDir'), `${process.pid}.log`), `${line}\n`)
 }
