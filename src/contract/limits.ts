@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi'
 
 // The limits every string that the service stores from a callback keeps, on SQLite and PostgreSQL
-// alike. Tencent's own limits disagree between its pages (shared/docs/im-callback-protocol.md, a topic
-// ID "at most 96 bytes", a name 30 or 150 bytes), so these caps sit well above them: they exist to keep
-// a hostile or broken body from failing a batch, not to second-guess IM.
+// alike. Tencent's own limits disagree between its pages (a topic ID "at most 96 bytes", a name 30 bytes
+// in the REST page and 150 in the SDK's: pages 1047/33529 and 1047/49471), so these caps sit well above
+// them: they exist to keep a hostile or broken body from failing a batch, not to second-guess IM.
 
 /**
  * The most characters (code points) an identifier may have: `TopicId`, `GroupId`, the items of
