@@ -2,8 +2,8 @@ import { z } from '@hono/zod-openapi'
 import { commandString, idString, labelString, textString } from './limits.ts'
 
 // No body schema refuses an unknown field: IM adds fields over time, and an unknown field must never
-// turn a valid callback into a refusal: Tencent adds fields to its callbacks over time. Parsing keeps the known fields; the event log keeps the whole body, byte for byte. The
-// schemas leave `additionalProperties` unsaid, which in JSON Schema means "allowed".
+// turn a valid callback into a refusal. Parsing keeps the known fields; the event log keeps the whole
+// body, byte for byte. The schemas leave `additionalProperties` unsaid, which in JSON Schema means "allowed".
 //
 // Every string the service stores has the limits of ./limits.ts: identifiers are 1 to 512 characters,
 // free text at most 4,096; neither may hold U+0000 or a lone surrogate.
