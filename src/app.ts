@@ -48,7 +48,10 @@ export interface AppDeps {
    * duplicate that does not run it again: make it idempotent, or let it only enqueue work.
    */
   onTopicCreated?: CallbackCoreDeps['onTopicCreated']
-  /** Told the group of each committed `Group.CallbackAfterTopicInfoChanged` (the service reconciles it). */
+  /**
+   * Told a group that only IM's REST API can settle (the service reconciles it): after each committed
+   * `Group.CallbackAfterTopicInfoChanged`, and after a create of a topic the mirror has as deleted.
+   */
   onTopicInfoChanged?: CallbackCoreDeps['onTopicInfoChanged']
   /**
    * What wakes `GET /changes/stream`; by default one made from `store`. Pass your own to end the

@@ -51,6 +51,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
       store,
       log,
       intervalMs: config.reconcile.intervalMs,
+      allowMassDelete: config.reconcile.allowMassDelete,
       client: createImRestClient({ ...config.reconcile, sdkAppId: config.sdkAppId }),
     })
   const pruner =

@@ -45,6 +45,8 @@ export {
   type ImRestClient,
   type ImRestClientOptions,
   type ImTopic,
+  MASS_DELETE,
+  MassDeleteRefused,
   makeUserSig,
   type ReconcileOptions,
   type ReconcileReport,

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { ConfigError, loadConfig, loadDatabaseUrl, loadSendDefaults } from '../config/index.ts'
-import { createImRestClient, describeChange, ImApiError, reconcileMirror } from '../reconcile/index.ts'
+import {
+  createImRestClient,
+  describeChange,
+  ImApiError,
+  MassDeleteRefused,
+  reconcileMirror,
+} from '../reconcile/index.ts'
 import { describeDatabaseUrl, openStore } from '../store/index.ts'
 import { replayRejected } from './replay.ts'
 import { sampleBody, sendCallback } from './send.ts'
@@ -84,17 +90,21 @@ Options:
 Reads every Community and its topics from IM's REST API and brings the mirror to it: inserts the
 topics it lacks, updates changed profiles, and marks deleted the topics (and groups) IM no longer
 lists. Each change is printed and logged in the event log with source "reconcile". Uses the service's
-environment: IM_SDKAPPID, IM_ADMIN_IDENTIFIER, IM_SECRET_KEY, IM_API_BASE and DATABASE_URL. Exits 1
-when a call to IM failed (what it could not read is left as it was).
+environment: IM_SDKAPPID, IM_ADMIN_IDENTIFIER, IM_SECRET_KEY, IM_API_BASE and DATABASE_URL. Every
+answer of IM's is checked whole first: a group whose answer is malformed or incomplete is left as it
+was. Exits 1 when a call to IM failed or an answer could not be used, and when the run stopped
+before deleting more than a tenth of the mirror's topics (at least 10).
 
 Options:
   --group ID         only this group
   --dry-run          print what would change, and write nothing
+  --allow-mass-delete  delete what IM no longer lists, however much of the mirror that is
   --json             print the report as JSON
   -h, --help         this help`,
     options: {
       group: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      'allow-mass-delete': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -215,8 +225,15 @@ async function reconcile(values: Record<string, string | boolean | undefined>, i
   try {
     let report: Awaited<ReturnType<typeof reconcileMirror>>
     try {
-      report = await reconcileMirror({ store, client, groupId, dryRun })
+      const allowMassDelete = values['allow-mass-delete'] === true || config.reconcile.allowMassDelete
+      report = await reconcileMirror({ store, client, groupId, dryRun, allowMassDelete })
     } catch (error) {
+      if (error instanceof MassDeleteRefused) {
+        for (const change of error.report.changes) io.out(describeChange(change))
+        for (const change of error.wouldDelete) io.err(`held back: would have ${describeChange(change)}`)
+        io.err(`${error.message}.`)
+        return 1
+      }
       if (!(error instanceof ImApiError)) throw error
       io.err(`${error.message}; nothing was changed.`)
       return 1
@@ -224,7 +241,7 @@ async function reconcile(values: Record<string, string | boolean | undefined>, i
     if (values.json) io.out(JSON.stringify(report, null, 2))
     else {
       for (const change of report.changes) io.out(`${dryRun ? 'would have ' : ''}${describeChange(change)}`)
-      for (const failure of report.failures) io.err(`${failure}; that group was left as it was.`)
+      for (const failure of report.failures) io.err(`${failure}.`)
       io.out(
         `${report.groups} group(s) read from IM: ${report.changes.length} change(s)${dryRun ? ' would be made (dry run: nothing was written)' : ' made'}, ${report.failures.length} failure(s).`,
       )

@@ -149,6 +149,7 @@ const Environment = z.object({
     }),
   RECONCILE_INTERVAL: integer('RECONCILE_INTERVAL', 0, 7 * 86_400, DEFAULTS.reconcileIntervalSeconds),
   IM_API_TIMEOUT_MS: integer('IM_API_TIMEOUT_MS', 100, 60_000, DEFAULTS.imApiTimeoutMs),
+  RECONCILE_ALLOW_MASS_DELETE: oneOf('RECONCILE_ALLOW_MASS_DELETE', ['true', 'false'], 'false'),
   CHANGES_HEARTBEAT_MS: integer('CHANGES_HEARTBEAT_MS', 100, 300_000, DEFAULTS.changesHeartbeatMs),
   CHANGES_POLL_MS: integer('CHANGES_POLL_MS', 10, 60_000, DEFAULTS.changesPollMs),
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
@@ -174,8 +175,10 @@ export interface ReconcileConfig {
   secretKey: string
   /** How often the service reconciles; 0: only at startup and after a topic's profile changes. */
   intervalMs: number
-  /** How long one call to IM's REST API may take before it is tried again. */
+  /** How long one call to IM's REST API may take, its answer read whole, before it is tried again. */
   timeoutMs: number
+  /** Lets a run delete more than a tenth of the mirror (RECONCILE_ALLOW_MASS_DELETE). */
+  allowMassDelete: boolean
 }
 
 /**
@@ -306,6 +309,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             secretKey: e.IM_SECRET_KEY,
             intervalMs: e.RECONCILE_INTERVAL * 1000,
             timeoutMs: e.IM_API_TIMEOUT_MS,
+            allowMassDelete: e.RECONCILE_ALLOW_MASS_DELETE === 'true',
           },
     changesHeartbeatMs: e.CHANGES_HEARTBEAT_MS,
     changesPollMs: e.CHANGES_POLL_MS,

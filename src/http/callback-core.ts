@@ -50,8 +50,10 @@ export interface CallbackCoreDeps {
   /** Runs after a new topic has committed and before IM is answered. */
   onTopicCreated?: ((event: TopicCreatedEvent) => void | Promise<void>) | undefined
   /**
-   * Told the group of a committed `Group.CallbackAfterTopicInfoChanged`, whose body does not say which
-   * topic changed: the service reconciles that group with IM's REST API (debounced, in the background).
+   * Told a group that only IM's REST API can settle; the service reconciles it (debounced, in the
+   * background). After a committed `Group.CallbackAfterTopicInfoChanged`, whose body does not say which
+   * topic changed; and after a create of a topic the mirror has as deleted, which is either a late
+   * create (it stays deleted) or the topic made again under the same custom ID (it comes back).
    */
   onTopicInfoChanged?: ((groupId: string) => void) | undefined
   /** Makes request ids; the app's own, so that ids are unique whichever path a request takes. */
@@ -230,6 +232,17 @@ export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
     windowSeconds: config.requestTimeWindowSeconds,
   }
 
+  /** After IM is answered: a create of a deleted topic sends its group to be reconciled. */
+  function settleIfDeleted({ GroupId, TopicId }: { GroupId: string; TopicId: string }): void {
+    store.getTopic(TopicId).then(
+      (stored) => {
+        if (stored?.DeletedAt != null) onTopicInfoChanged?.(GroupId)
+      },
+      (error: unknown) =>
+        log.warn('could not read a re-created topic back', { topicId: TopicId, ...describeError(error) }),
+    )
+  }
+
   return {
     async handle(request) {
       const started = performance.now()
@@ -258,6 +271,9 @@ export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
           await onTopicCreated({ topic: effect.topic, receivedAt, requestId })
         }
         if (effect.kind === 'changeTopicInfo') onTopicInfoChanged?.(effect.groupId)
+        else if (outcome === 'duplicate' && effect.kind === 'createTopic' && onTopicInfoChanged) {
+          settleIfDeleted(effect.topic)
+        }
         refusal = interpreted.refusal
       } catch (error) {
         refusal = refusalFor(

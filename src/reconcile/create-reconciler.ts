@@ -3,7 +3,7 @@ import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
 import type { ImRestClient } from './im-rest-client.ts'
-import { type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'
+import { MassDeleteRefused, type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'
 
 /**
  * Reconciliation inside the service: at startup, every `intervalMs`, and for one group soon after a
@@ -22,7 +22,7 @@ export interface Reconciler {
   requestGroup(groupId: string): void
   /** Reconciles now; resolves undefined when another replica holds the lease. */
   run(groupId?: string): Promise<ReconcileReport | undefined>
-  /** Stops the timers and waits for a run in progress. */
+  /** Stops the timers and ends a run in progress at once (within a call to IM), then waits for it. */
   stop(): Promise<void>
 }
 
@@ -42,6 +42,8 @@ export interface ReconcilerOptions {
   debounceMs?: number
   /** How long the lease lasts unless renewed (it is renewed before each group). */
   leaseMs?: number
+  /** Lets a run delete more than a tenth of the mirror (RECONCILE_ALLOW_MASS_DELETE). */
+  allowMassDelete?: boolean
   now?: () => number
 }
 
@@ -66,6 +68,7 @@ export function createReconciler({
   intervalMs,
   debounceMs = 2000,
   leaseMs = 60_000,
+  allowMassDelete = false,
   now = Date.now,
 }: ReconcilerOptions): Reconciler {
   const holder = randomUUID()
@@ -73,11 +76,22 @@ export function createReconciler({
   let chain: Promise<unknown> = Promise.resolve()
   let interval: ReturnType<typeof setInterval> | undefined
   let debounce: ReturnType<typeof setTimeout> | undefined
+  let deferred: ReturnType<typeof setTimeout> | undefined
   let stopped = false
+  const stopping = new AbortController()
 
   async function runLocked(groupId: string | undefined): Promise<ReconcileReport | undefined> {
     if (!(await store.acquireLease(LEASE, holder, now(), leaseMs))) {
-      log.debug('reconciliation skipped: another replica holds the lease', groupId === undefined ? {} : { groupId })
+      if (groupId !== undefined) {
+        log.debug('reconciliation deferred: another replica holds the lease', { groupId })
+        return undefined
+      }
+      // A whole run must not be lost to a lease whose holder may have died (it runs out in leaseMs):
+      // try again then. If the holder is alive and done by then, this is one more run than needed.
+      log.info('reconciliation deferred: another replica holds the lease', { retryInMs: leaseMs })
+      clearTimeout(deferred)
+      deferred = setTimeout(() => void enqueue(undefined).catch(() => {}), leaseMs)
+      deferred.unref?.()
       return undefined
     }
     try {
@@ -86,7 +100,9 @@ export function createReconciler({
         store,
         client,
         groupId,
+        allowMassDelete,
         now,
+        signal: stopping.signal,
         beforeGroup: async () => {
           if (stopped) throw new LeaseLost('the service is stopping')
           if (!(await store.acquireLease(LEASE, holder, now(), leaseMs)))
@@ -112,10 +128,16 @@ export function createReconciler({
 
   /** Runs one at a time in this process; a failure is logged, never thrown into a timer. */
   function enqueue(groupId: string | undefined): Promise<ReconcileReport | undefined> {
-    const next = chain.then(() => runLocked(groupId))
-    chain = next.catch((error: unknown) =>
-      log.warn('reconciliation failed', { ...(groupId === undefined ? {} : { groupId }), ...describeError(error) }),
-    )
+    const next = chain.then(() => (stopped ? undefined : runLocked(groupId)))
+    chain = next.catch((error: unknown) => {
+      const which = groupId === undefined ? {} : { groupId }
+      if (error instanceof MassDeleteRefused) {
+        // What it would have done, by ID (no user content), so that an operator can judge it.
+        const held = error.wouldDelete.slice(0, 100).map((c) => `${c.groupId} ${c.topicId}`)
+        log.error('reconciliation stopped before a mass delete', { ...which, error: error.message, wouldDelete: held })
+      } else if (stopped) log.info('reconciliation ended: the service is stopping', which)
+      else log.warn('reconciliation failed', { ...which, ...describeError(error) })
+    })
     return next
   }
 
@@ -154,6 +176,8 @@ export function createReconciler({
       stopped = true
       clearInterval(interval)
       clearTimeout(debounce)
+      clearTimeout(deferred)
+      stopping.abort(new LeaseLost('the service is stopping'))
       await chain
     },
   }

@@ -1,36 +1,20 @@
-import type { TopicProfile } from '../store/types.ts'
+import type { z } from '@hono/zod-openapi'
+import {
+  createGroupListing,
+  describeProblems,
+  GroupListPage,
+  ImStatus,
+  type ImTopic,
+  readTopicListing,
+  type SkippedTopic,
+  TopicListAnswer,
+} from './im-answers.ts'
+import { ImApiError } from './im-api-error.ts'
 import { makeUserSig } from './make-user-sig.ts'
+import { AnswerTooLarge, readCapped } from './read-answer.ts'
 
-/**
- * A call to IM's REST API that failed: it names the call and the group, and says whether trying again
- * later may help.
- *
- * @example
- * ```ts
- * try { await client.getTopics(groupId) } catch (error) { if (error instanceof ImApiError) console.error(error.message) }
- * ```
- */
-export class ImApiError extends Error {
-  override readonly name = 'ImApiError'
-  readonly details: { call: string; groupId?: string | undefined; errorCode?: number | undefined; transient: boolean }
-  constructor(message: string, details: ImApiError['details'], options?: ErrorOptions) {
-    super(message, options)
-    this.details = details
-  }
-}
-
-/**
- * A topic as IM's `get_topic` answers it.
- *
- * @example
- * ```ts
- * const topic: ImTopic = { GroupId: 'g', TopicId: 't', Name: 'news', Introduction: null, Notification: null, FaceUrl: null, CustomString: null }
- * ```
- */
-export interface ImTopic extends TopicProfile {
-  GroupId: string
-  TopicId: string
-}
+export type { ImTopic } from './im-answers.ts'
+export { ImApiError } from './im-api-error.ts'
 
 /**
  * Options of {@link createImRestClient}.
@@ -50,15 +34,42 @@ export interface ImRestClientOptions {
   fetch?: typeof fetch
   /** The clock, in milliseconds. */
   now?: () => number
-  sleep?: (ms: number) => Promise<void>
-  /** How long one call may take. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  /** How long one call may take, its whole answer read: an answer that trickles in is a timeout. */
   timeoutMs?: number
   /** How many times a transient failure is tried again, with exponential backoff. */
   retries?: number
+  /** The most bytes one answer may have; a larger one fails its call. */
+  maxAnswerBytes?: number
 }
 
 /**
- * The two calls reconciliation makes.
+ * What a call may be given: a signal that ends it at once (the service stopping).
+ *
+ * @example
+ * ```ts
+ * await client.getTopics(groupId, { signal: AbortSignal.timeout(10_000) })
+ * ```
+ */
+export interface CallOptions {
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * A Community's topics as `get_topic` answered them, checked. `skipped` are the topics whose fields no
+ * stored row could hold (a name of another type, an ID of 5,000 characters…): they are listed, so
+ * they are not deleted, and left as they are; each entry says why.
+ *
+ * @example
+ * ```ts
+ * const listing: GroupTopics = { exists: true, topics: [], skipped: [] }
+ * ```
+ */
+export type GroupTopics = { exists: true; topics: ImTopic[]; skipped: SkippedTopic[] } | { exists: false }
+
+/**
+ * The two calls reconciliation makes. Each answer is checked whole before it is returned: a malformed,
+ * inconsistent or incomplete one is an {@link ImApiError}, never a shorter list.
  *
  * @example
  * ```ts
@@ -66,19 +77,18 @@ export interface ImRestClientOptions {
  * ```
  */
 export interface ImRestClient {
-  /** Every Community of the app, through all pages of `get_appid_group_list`. */
-  listCommunityGroupIds(): Promise<string[]>
+  /** Every Community of the app, through all pages of `get_appid_group_list`, or an error: never part of them. */
+  listCommunityGroupIds(options?: CallOptions): Promise<string[]>
   /** Every topic of a Community (`get_topic`), or `exists: false` when IM says the group is gone. */
-  getTopics(groupId: string): Promise<{ exists: true; topics: ImTopic[] } | { exists: false }>
+  getTopics(groupId: string, options?: CallOptions): Promise<GroupTopics>
 }
 
 // Documented call rates (pages 1047/34960 and 1047/49469): the group list about once a second,
 // get_topic 200 times a second. Calls are spaced to stay under them, with a tenth to spare: IM counts
 // when a call arrives, and network jitter can bring two calls closer than they were sent.
-const MIN_INTERVAL_MS = {
-  'group_open_http_svc/get_appid_group_list': 1100,
-  'million_group_open_http_svc/get_topic': 5.5,
-} as const
+const GROUP_LIST = 'group_open_http_svc/get_appid_group_list'
+const GET_TOPIC = 'million_group_open_http_svc/get_topic'
+const MIN_INTERVAL_MS = { [GROUP_LIST]: 1100, [GET_TOPIC]: 5.5 } as const
 type Call = keyof typeof MIN_INTERVAL_MS
 
 // 10002: "internal server error; try again". 10010: the group does not exist or was disbanded;
@@ -87,21 +97,25 @@ const TRANSIENT_CODES = new Set([10002])
 const GROUP_GONE_CODES = new Set([10010, 10015])
 const USERSIG_LIFETIME_S = 86_400
 
-interface ImAnswer {
-  ActionStatus?: string
-  ErrorCode?: number
-  ErrorInfo?: string
-  [key: string]: unknown
+/** Waits `ms`, or less when `signal` aborts. */
+function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }
-
-// No database text column holds U+0000: IM's answers are stored without it.
-const text = (value: unknown): string | null => (typeof value === 'string' ? value.replaceAll('\0', '\uFFFD') : null)
 
 /**
  * A client of IM's REST API for reconciliation: signs each call with the admin's UserSig, stays under
  * the documented call rates, retries transient failures (timeouts, network errors, HTTP 5xx and 429,
- * ErrorCode 10002) with backoff, and turns any other IM error into an {@link ImApiError} that names
- * the call and the group. The secret key never leaves this module: it is not logged and not in errors.
+ * ErrorCode 10002) with backoff, caps each answer in size and time, checks it against the documented
+ * shape, and turns anything else into an {@link ImApiError} that names the call, the group and what
+ * was wrong. The secret key never leaves this module: it is not logged and not in errors.
  *
  * @example
  * ```ts
@@ -115,9 +129,10 @@ export function createImRestClient({
   secretKey,
   fetch: fetchImpl = globalThis.fetch,
   now = Date.now,
-  sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep = sleepFor,
   timeoutMs = 5000,
   retries = 3,
+  maxAnswerBytes = 16 * 1024 * 1024,
 }: ImRestClientOptions): ImRestClient {
   const base = apiBase.replace(/\/+$/, '')
   let userSig: { value: string; madeAt: number } | undefined
@@ -127,23 +142,38 @@ export function createImRestClient({
     const seconds = Math.floor(now() / 1000)
     // Renewed at half its lifetime, so that a call never carries one about to expire.
     if (!userSig || seconds - userSig.madeAt > USERSIG_LIFETIME_S / 2) {
-      userSig = {
-        value: makeUserSig({ sdkAppId, identifier, secretKey, nowSeconds: seconds, expireSeconds: USERSIG_LIFETIME_S }),
-        madeAt: seconds,
-      }
+      const value = makeUserSig({
+        sdkAppId,
+        identifier,
+        secretKey,
+        nowSeconds: seconds,
+        expireSeconds: USERSIG_LIFETIME_S,
+      })
+      userSig = { value, madeAt: seconds }
     }
     return userSig.value
   }
 
-  async function pace(call: Call): Promise<void> {
+  async function pace(call: Call, signal: AbortSignal | undefined): Promise<void> {
     const at = nextCallAt.get(call) ?? 0
     nextCallAt.set(call, Math.max(at, now()) + MIN_INTERVAL_MS[call])
     // Timers may fire a little early: wait until the clock really says so.
-    while (now() < at) await sleep(at - now() + 1)
+    while (now() < at) {
+      signal?.throwIfAborted()
+      await sleep(at - now() + 1, signal)
+    }
+    signal?.throwIfAborted()
   }
 
-  async function once(call: Call, body: unknown, groupId: string | undefined): Promise<ImAnswer> {
-    await pace(call)
+  const whereOf = (call: Call, groupId: string | undefined) =>
+    `IM ${call.split('/')[1]}${groupId === undefined ? '' : ` for group ${groupId}`}`
+
+  /** An answer that came but cannot be believed: nothing of it is used, and asking again will not help. */
+  const malformed = (call: Call, groupId: string | undefined, why: string) =>
+    new ImApiError(`${whereOf(call, groupId)} failed: ${why}`, { call, groupId, transient: false, malformed: true })
+
+  async function once(call: Call, body: unknown, groupId: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    await pace(call, signal)
     const query = new URLSearchParams({
       sdkappid: sdkAppId,
       identifier,
@@ -151,33 +181,39 @@ export function createImRestClient({
       random: String(Math.floor(Math.random() * 4_294_967_295)),
       contenttype: 'json',
     })
-    const where = `IM ${call.split('/')[1]}${groupId === undefined ? '' : ` for group ${groupId}`}`
-    let res: Response
+    const where = whereOf(call, groupId)
+    const deadline = AbortSignal.timeout(timeoutMs)
+    let bytes: Uint8Array
+    let status: number
     try {
-      res = await fetchImpl(`${base}/v4/${call}?${query}`, {
+      const res = await fetchImpl(`${base}/v4/${call}?${query}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       })
+      status = res.status
+      if (status !== 200) {
+        await res.body?.cancel()
+        throw new ImApiError(`${where} failed: HTTP ${status}`, {
+          call,
+          groupId,
+          transient: status === 429 || status >= 500,
+        })
+      }
+      bytes = await readCapped(res, maxAnswerBytes)
     } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-      const why = timedOut
-        ? `did not answer within ${timeoutMs} ms`
-        : `could not be reached (${error instanceof Error ? error.message : String(error)})`
-      throw new ImApiError(`${where} failed: ${base} ${why}`, { call, groupId, transient: true }, { cause: error })
+      if (error instanceof ImApiError) throw error
+      signal?.throwIfAborted()
+      if (error instanceof AnswerTooLarge) throw malformed(call, groupId, error.message)
+      const why = deadline.aborted
+        ? `${base} did not answer within ${timeoutMs} ms`
+        : `${base} could not be reached (${error instanceof Error ? error.message : String(error)})`
+      throw new ImApiError(`${where} failed: ${why}`, { call, groupId, transient: true }, { cause: error })
     }
-    if (res.status !== 200) {
-      await res.body?.cancel()
-      throw new ImApiError(`${where} failed: HTTP ${res.status}`, {
-        call,
-        groupId,
-        transient: res.status === 429 || res.status >= 500,
-      })
-    }
-    let answer: ImAnswer
+    let answer: unknown
     try {
-      answer = (await res.json()) as ImAnswer
+      answer = JSON.parse(new TextDecoder().decode(bytes))
     } catch (error) {
       throw new ImApiError(
         `${where} failed: the answer is not JSON`,
@@ -185,97 +221,65 @@ export function createImRestClient({
         { cause: error },
       )
     }
-    const code = typeof answer.ErrorCode === 'number' ? answer.ErrorCode : answer.ActionStatus === 'OK' ? 0 : -1
-    if (code !== 0) {
-      const info = typeof answer.ErrorInfo === 'string' ? answer.ErrorInfo.slice(0, 200) : ''
-      throw new ImApiError(`${where} failed: ErrorCode ${code}${info ? ` (${info})` : ''}`, {
+    const checked = ImStatus.safeParse(answer)
+    if (!checked.success)
+      throw malformed(call, groupId, `the answer is not one of IM's: ${describeProblems(checked.error)}`)
+    const { ActionStatus, ErrorCode, ErrorInfo } = checked.data
+    if (ActionStatus !== 'OK' || ErrorCode !== 0) {
+      if (ErrorCode === 0) throw malformed(call, groupId, `ActionStatus is ${ActionStatus} with ErrorCode 0`)
+      const info = ErrorInfo ? ` (${ErrorInfo.slice(0, 200)})` : ''
+      throw new ImApiError(`${where} failed: ErrorCode ${ErrorCode}${info}`, {
         call,
         groupId,
-        errorCode: code,
-        transient: TRANSIENT_CODES.has(code),
+        errorCode: ErrorCode,
+        transient: TRANSIENT_CODES.has(ErrorCode),
       })
     }
     return answer
   }
 
-  async function post(call: Call, body: unknown, groupId?: string): Promise<ImAnswer> {
+  async function post(call: Call, body: unknown, groupId?: string, signal?: AbortSignal): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await once(call, body, groupId)
+        return await once(call, body, groupId, signal)
       } catch (error) {
         if (!(error instanceof ImApiError) || !error.details.transient || attempt >= retries) throw error
         // 250 ms, 500 ms, 1 s…, with jitter so that replicas do not retry in step.
-        await sleep(250 * 2 ** attempt * (0.5 + Math.random()))
+        await sleep(250 * 2 ** attempt * (0.5 + Math.random()), signal)
+        signal?.throwIfAborted()
       }
     }
   }
 
+  /** The answer in the shape `schema` documents, or an error that names the field. */
+  function checked<T extends z.ZodType>(schema: T, answer: unknown, call: Call, groupId?: string): z.infer<T> {
+    const result = schema.safeParse(answer)
+    if (!result.success)
+      throw malformed(call, groupId, `the answer does not match IM's: ${describeProblems(result.error)}`)
+    return result.data
+  }
+
   return {
-    async listCommunityGroupIds() {
-      const ids: string[] = []
+    async listCommunityGroupIds({ signal } = {}) {
+      const listing = createGroupListing((why) => malformed(GROUP_LIST, undefined, why))
       let next = 0
       do {
-        const answer = await post('group_open_http_svc/get_appid_group_list', {
-          Limit: 10_000,
-          Next: next,
-          GroupType: 'Community',
-        })
-        const list = Array.isArray(answer.GroupIdList) ? answer.GroupIdList : []
-        for (const item of list) {
-          const id = text((item as { GroupId?: unknown })?.GroupId)
-          if (id !== null) ids.push(id)
-        }
-        const after = Number(answer.Next ?? 0)
-        if (!Number.isFinite(after) || (after !== 0 && after === next)) {
-          throw new ImApiError(`IM get_appid_group_list failed: its Next (${String(answer.Next)}) does not move on`, {
-            call: 'group_open_http_svc/get_appid_group_list',
-            transient: false,
-          })
-        }
-        next = after
+        const answer = await post(GROUP_LIST, { Limit: 10_000, Next: next, GroupType: 'Community' }, undefined, signal)
+        next = listing.add(checked(GroupListPage, answer, GROUP_LIST))
       } while (next !== 0)
-      return ids
+      return listing.finish()
     },
 
-    async getTopics(groupId) {
-      let answer: ImAnswer
+    async getTopics(groupId, { signal } = {}) {
+      let answer: unknown
       try {
-        answer = await post(
-          'million_group_open_http_svc/get_topic',
-          { GroupId: groupId, From_Account: identifier },
-          groupId,
-        )
+        answer = await post(GET_TOPIC, { GroupId: groupId, From_Account: identifier }, groupId, signal)
       } catch (error) {
         if (error instanceof ImApiError && GROUP_GONE_CODES.has(error.details.errorCode ?? 0)) return { exists: false }
         throw error
       }
-      const entries = Array.isArray(answer.TopicAndSelfInfo) ? answer.TopicAndSelfInfo : []
-      const topics: ImTopic[] = []
-      for (const entry of entries as Array<{
-        TopicInfo?: Record<string, unknown>
-        ErrorCode?: number
-        ErrorInfo?: string
-      }>) {
-        const info = entry.TopicInfo ?? {}
-        const topicId = text(info.TopicId)
-        if (entry.ErrorCode || topicId === null) {
-          // One topic IM could not read: the listing is not whole, so nothing of the group is trusted.
-          throw new ImApiError(
-            `IM get_topic for group ${groupId} failed for topic ${topicId ?? '(no TopicId)'}: ErrorCode ${entry.ErrorCode ?? 'none'}${entry.ErrorInfo ? ` (${String(entry.ErrorInfo).slice(0, 200)})` : ''}`,
-            { call: 'million_group_open_http_svc/get_topic', groupId, errorCode: entry.ErrorCode, transient: false },
-          )
-        }
-        topics.push({
-          GroupId: groupId,
-          TopicId: topicId,
-          Name: text(info.TopicName) ?? '',
-          Introduction: text(info.Introduction),
-          Notification: text(info.Notification),
-          FaceUrl: text(info.FaceUrl),
-          CustomString: text(info.CustomString),
-        })
-      }
-      return { exists: true, topics }
+      const listing = checked(TopicListAnswer, answer, GET_TOPIC, groupId)
+      return { exists: true, ...readTopicListing(groupId, listing, (why) => malformed(GET_TOPIC, groupId, why)) }
     },
   }
 }

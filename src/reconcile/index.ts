@@ -6,11 +6,20 @@
 
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './create-reconciler.ts'
 export {
+  type CallOptions,
   createImRestClient,
+  type GroupTopics,
   ImApiError,
   type ImRestClient,
   type ImRestClientOptions,
   type ImTopic,
 } from './im-rest-client.ts'
 export { makeUserSig, type UserSigInput } from './make-user-sig.ts'
-export { describeChange, type ReconcileOptions, type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'
+export {
+  describeChange,
+  MASS_DELETE,
+  MassDeleteRefused,
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcileMirror,
+} from './reconcile-mirror.ts'

@@ -325,6 +325,16 @@ export function createKyselyStore({
         return rows.map((r) => r.group_id)
       }),
 
+    countLiveTopics: () =>
+      guarded('counting the live topics', async () => {
+        const { live } = await db
+          .selectFrom('topics')
+          .select((eb) => eb.fn.countAll<number | string>().as('live'))
+          .where('deleted_at', 'is', null)
+          .executeTakeFirstOrThrow()
+        return Number(live)
+      }),
+
     applyMirrorChanges: (changes, nowMs, listedAtMs) =>
       guarded('applying the reconciliation', () =>
         changing((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs)),

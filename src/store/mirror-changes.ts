@@ -4,6 +4,20 @@ import type { Database } from './schema.ts'
 import type { MirrorChange } from './types.ts'
 import { applyTombstones, iso, markDeleted, noNul, profileColumns } from './write-batch.ts'
 
+/**
+ * IM listed this topic, in a group that exists, when it was read at `listedAt`: a tombstone of the
+ * topic or of its group from before then is of an earlier life of the same ID (IM allows custom IDs,
+ * so a group or a topic can be made again under the one it had), and must not delete this one.
+ */
+async function clearStaleTombstones(
+  trx: Transaction<Database>,
+  { groupId, topicId }: { groupId: string; topicId: string },
+  listedAt: string,
+): Promise<void> {
+  await trx.deleteFrom('topic_tombstones').where('topic_id', '=', topicId).where('deleted_at', '<', listedAt).execute()
+  await trx.deleteFrom('group_tombstones').where('group_id', '=', groupId).where('deleted_at', '<', listedAt).execute()
+}
+
 /** Applies one change; resolves whether it took effect. */
 async function applyOne(
   trx: Transaction<Database>,
@@ -13,6 +27,7 @@ async function applyOne(
 ): Promise<boolean> {
   switch (change.kind) {
     case 'insert': {
+      await clearStaleTombstones(trx, change, listedAt)
       const inserted = await trx
         .insertInto('topics')
         .values({
@@ -46,6 +61,18 @@ async function applyOne(
         .where('topic_id', '=', change.topicId)
         .executeTakeFirst()
       return Number(updated.numUpdatedRows) > 0
+    }
+    case 'revive': {
+      await clearStaleTombstones(trx, change, listedAt)
+      // Only a deletion that IM's listing already knew of: one recorded after it was read is newer.
+      // created_position starts again, so that the feed reports the topic as created.
+      const revived = await trx
+        .updateTable('topics')
+        .set({ ...profileColumns(change.profile), deleted_at: null, created_position: null, ...changedAt(at) })
+        .where('topic_id', '=', change.topicId)
+        .where('deleted_at', '<', listedAt)
+        .executeTakeFirst()
+      return Number(revived.numUpdatedRows) > 0
     }
     case 'delete': {
       // Only a topic that nothing changed since IM's listing was read: a create that arrived during

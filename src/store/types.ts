@@ -74,6 +74,8 @@ export type MirrorChange =
   | { kind: 'insert'; groupId: string; topicId: string; profile: TopicProfile; reason: string }
   | { kind: 'update'; groupId: string; topicId: string; profile: TopicProfile; reason: string }
   | { kind: 'delete'; groupId: string; topicId: string; reason: string }
+  /** A topic the mirror has as deleted that IM lists, created again after that deletion: live again. */
+  | { kind: 'revive'; groupId: string; topicId: string; profile: TopicProfile; reason: string }
 
 /** One authenticated callback as received, for the event log. */
 export interface ReceivedCallback {
@@ -177,6 +179,8 @@ export interface Store {
   groupTopics(groupId: string): Promise<Topic[]>
   /** The groups that have a live topic in the mirror, for reconciliation. */
   liveGroupIds(): Promise<string[]>
+  /** How many topics of the mirror are live, for reconciliation's limit on deletes. */
+  countLiveTopics(): Promise<number>
   /**
    * Applies reconciliation's changes in one transaction, each logged as an event with source
    * `reconcile`; resolves with the changes that took effect. A delete takes effect only on a topic

@@ -15,6 +15,8 @@ export interface FakeTopic {
   Notification?: string
   FaceUrl?: string
   CustomString?: string
+  /** When IM says it was created, in seconds; 1,700,000,000 when not given. */
+  CreateTime?: number
 }
 
 /** What the next calls of one command answer instead of the truth. */
@@ -22,6 +24,12 @@ export type Fault =
   | { kind: 'error'; errorCode: number; errorInfo: string }
   | { kind: 'slow'; ms: number }
   | { kind: 'http'; status: number }
+  /** HTTP 200 with this JSON answer, whatever it is: a hostile or broken IM. */
+  | { kind: 'answer'; answer: unknown | ((body: Record<string, unknown>) => unknown) }
+  /** HTTP 200 with a body that never ends, until the client goes away. */
+  | { kind: 'endless' }
+  /** HTTP 200, then one byte of a valid answer every `everyMs`. */
+  | { kind: 'trickle'; everyMs: number }
 
 type Command = 'get_appid_group_list' | 'get_topic'
 
@@ -75,6 +83,35 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
 }
 
+/** A JSON answer that never ends: `{"ActionStatus":"OK","Pad":"xxxx…` for as long as anyone reads. */
+function endless(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.write('{"ActionStatus":"OK","ErrorCode":0,"Pad":"')
+  const chunk = 'x'.repeat(64 * 1024)
+  const more = () => {
+    while (!res.destroyed && res.write(chunk)) {}
+    if (!res.destroyed) res.once('drain', more)
+  }
+  res.on('close', () => res.removeAllListeners('drain'))
+  more()
+}
+
+/** A valid answer, one byte every `everyMs`: it would take minutes to arrive whole. */
+function trickle(res: ServerResponse, everyMs: number): void {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  const text = JSON.stringify({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '', Pad: ' '.repeat(10_000) })
+  let at = 0
+  const timer = setInterval(() => {
+    if (res.destroyed || at >= text.length) {
+      clearInterval(timer)
+      if (!res.destroyed) res.end()
+      return
+    }
+    res.write(text[at++])
+  }, everyMs)
+  res.on('close', () => clearInterval(timer))
+}
+
 /**
  * Starts a fake IM REST API on 127.0.0.1: `get_appid_group_list` (paged by `Next`, `pageSize` groups a
  * page) and `get_topic`, each checking `sdkappid`, `identifier`, `usersig`, `random` and
@@ -83,9 +120,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export async function startFakeIm({
   sdkAppId = '1400000000',
   pageSize = 2,
+  enforceRate = true,
 }: {
   sdkAppId?: string
   pageSize?: number
+  /** Refuse group list calls closer than a second apart, as IM does; off for clients on a virtual clock. */
+  enforceRate?: boolean
 } = {}): Promise<FakeIm> {
   const groups = new Map<string, Map<string, FakeTopic>>()
   const calls: FakeIm['calls'] = []
@@ -131,7 +171,7 @@ export async function startFakeIm({
       nowSeconds: Math.floor(now / 1000),
     })
     if (sigProblem) return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: 70003, ErrorInfo: sigProblem })
-    if (command === 'get_appid_group_list') {
+    if (command === 'get_appid_group_list' && enforceRate) {
       // IM's rate for the group list: about one call a second. A faster call is refused.
       if (now - lastGroupListAt < 1000) {
         fake.rateViolations++
@@ -145,6 +185,10 @@ export async function startFakeIm({
       const { fault } = faulty
       if (fault.kind === 'slow') await new Promise((r) => setTimeout(r, fault.ms))
       else if (fault.kind === 'http') return send(res, fault.status, { error: 'injected' })
+      else if (fault.kind === 'answer')
+        return send(res, 200, typeof fault.answer === 'function' ? fault.answer(body) : fault.answer)
+      else if (fault.kind === 'endless') return endless(res)
+      else if (fault.kind === 'trickle') return trickle(res, fault.everyMs)
       else return send(res, 200, { ActionStatus: 'FAIL', ErrorCode: fault.errorCode, ErrorInfo: fault.errorInfo })
     }
     if (command === 'get_appid_group_list') {
@@ -182,6 +226,7 @@ export async function startFakeIm({
           ...t,
           GroupID: groupId,
           CreateTime: 1_700_000_000,
+          ...(t.CreateTime === undefined ? {} : { CreateTime: t.CreateTime }),
           LastMsgTime: 0,
           NextMsgSeq: 1,
           ShutUpAllFlag: 'Off',

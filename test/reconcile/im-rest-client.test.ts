@@ -88,8 +88,10 @@ describe('the IM REST client', () => {
           Notification: null,
           FaceUrl: 'https://x/f.png',
           CustomString: 'c',
+          CreateTime: 1_700_000_000,
         },
       ],
+      skipped: [],
     })
     expect(im.calls[0]!.body).toEqual({ GroupId: '@TGS#a', From_Account: IM_ADMIN })
     expect(await client.getTopics('@TGS#gone')).toEqual({ exists: false })

@@ -124,6 +124,7 @@ describe('DATABASE_URL', () => {
       secretKey: 'k',
       intervalMs: 3_600_000,
       timeoutMs: 5000,
+      allowMassDelete: false,
     })
     expect(() => loadConfig({ IM_SDKAPPID: '1', IM_ADMIN_IDENTIFIER: 'admin' })).toThrow(
       "IM_ADMIN_IDENTIFIER is set but IM_SECRET_KEY is not; reconciliation with IM's REST API needs both",
