@@ -148,9 +148,12 @@ export interface paths {
          *
          *     A comment line (`: heartbeat`) is sent when nothing happened for `CHANGES_HEARTBEAT_MS`
          *     (15 s by default), so that proxies keep the connection open. The stream starts with
-         *     `retry: 1000`. The service ends the stream when it stops or loses its database; reconnect
+         *     `retry: 1000`. The service ends the stream when it stops or loses its database, and drops it
+         *     when its client leaves what was sent unread for `CHANGES_STALL_MS` (30 s by default); reconnect
          *     with the last `id` you received, as `Last-Event-ID` or `after`. A client that reads slowly
-         *     holds up only its own stream.
+         *     holds up only its own stream. One replica serves at most `MAX_CHANGE_STREAMS` streams (200 by
+         *     default): one more is answered 503 with `ErrorCode` 5003. A position beyond the last one of the
+         *     feed (a cursor from another or an older database) is answered 400: start again from 0.
          */
         get: operations["streamChanges"];
         put?: never;
@@ -1187,6 +1190,22 @@ export interface operations {
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
             431: components["responses"]["HeadersTooLarge"];
+            /** @description The database is unavailable, or this replica already serves `MAX_CHANGE_STREAMS` streams (`ErrorCode` 5003); retry later. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ActionStatus": "FAIL",
+                     *       "ErrorCode": 5003,
+                     *       "ErrorInfo": "This replica already serves 200 change streams (MAX_CHANGE_STREAMS); retry later, or page GET /changes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CallbackAnswer"];
+                };
+            };
         };
     };
     listEvents: {

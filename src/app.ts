@@ -23,7 +23,8 @@ import type { Store } from './store/index.ts'
  * const config: AppConfig = loadConfig(process.env)
  * ```
  */
-export type AppConfig = CallbackConfig & Pick<Config, 'apiToken' | 'changesHeartbeatMs'>
+export type AppConfig = CallbackConfig &
+  Pick<Config, 'apiToken' | 'changesHeartbeatMs' | 'changesStallMs' | 'maxChangeStreams'>
 
 /**
  * What {@link createApp} is built from.
@@ -161,6 +162,8 @@ export function assembleApp({
     maxJsonArrayLength: DEFAULTS.maxJsonArrayLength,
     apiToken: undefined,
     changesHeartbeatMs: DEFAULTS.changesHeartbeatMs,
+    changesStallMs: DEFAULTS.changesStallMs,
+    maxChangeStreams: DEFAULTS.maxChangeStreams,
     eventBodies: DEFAULTS.eventBodies,
     ...given,
   }
@@ -197,9 +200,10 @@ export function assembleApp({
   registerReadApi(app, { store, apiToken: config.apiToken, metrics })
   registerChanges(app, {
     store,
-    feed: changeFeed ?? createChangeFeed({ store, log }),
+    feed: changeFeed ?? createChangeFeed({ store, maxStreams: config.maxChangeStreams, log }),
     apiToken: config.apiToken,
     heartbeatMs: config.changesHeartbeatMs,
+    stallMs: config.changesStallMs,
     log,
   })
   registerHealth(app, { store, log })

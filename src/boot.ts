@@ -64,7 +64,12 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
           onPruned: (count) => metrics.eventsPruned(count),
         })
       : undefined
-  const changeFeed = createChangeFeed({ store, pollMs: config.changesPollMs, log })
+  const changeFeed = createChangeFeed({
+    store,
+    pollMs: config.changesPollMs,
+    maxStreams: config.maxChangeStreams,
+    log,
+  })
   const { app, callbacks } = assembleApp({
     config,
     store,

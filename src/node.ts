@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
@@ -53,13 +53,29 @@ async function main(): Promise<void> {
   // only so many of them, so that it cannot lock the others out.
   server.maxConnections = config.maxConnections
   limitConnectionsPerAddress(server, config.maxConnectionsPerAddress)
+  // The change streams' responses, so that stopping can end them at once, whether their clients read
+  // or not (a client that does not read would otherwise hold the exit until the 10 s cut-off).
+  const streams = new Set<ServerResponse>()
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'GET' || !req.url?.startsWith('/changes/stream')) return
+    streams.add(res)
+    res.once('close', () => streams.delete(res))
+  })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
     stopping = true
     log.info('stopping', { signal })
-    // Open change streams end now; their clients reconnect (to another replica) with their position.
-    changeFeed.close()
+    // Open change streams end now; their clients reconnect (to another replica) with their position. A
+    // follower that does not read (its last write still waits for it) is cut at once; the others end
+    // cleanly when the feed closes, and whatever is left a quarter of a second later is cut too.
+    for (const res of streams) if (res.writableNeedDrain) res.destroy()
+    setImmediate(() => {
+      changeFeed.close()
+      setTimeout(() => {
+        for (const res of streams) res.destroy()
+      }, 250).unref()
+    })
     // close() shuts the connections idle at this moment; a keep-alive connection that finishes its
     // callback afterwards is shut as soon as it is idle, rather than at its keep-alive timeout.
     const sweep = setInterval(() => server.closeIdleConnections(), 100)

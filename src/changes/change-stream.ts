@@ -14,8 +14,12 @@ export interface ChangeStreamOptions {
   heartbeatMs: number
   /** How many changes one read of the database fetches. */
   pageSize?: number
+  /** How long the client may leave what was sent unread before the stream is dropped. */
+  stallMs?: number
   /** Ends the stream when it aborts (the client went away). */
   signal?: AbortSignal
+  /** Called once when the stream ends, however it ends: gives its place back to the feed. */
+  onEnd?: () => void
   log?: Logger
 }
 
@@ -35,12 +39,27 @@ export function changeEvent(change: TopicChange): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
+ * Why a stream was ended from this side while its client was not reading: it stopped reading, or
+ * the service is stopping.
+ *
+ * @example
+ * ```ts
+ * new StreamDropped('its client has read nothing for 30000 ms')
+ * ```
+ */
+export class StreamDropped extends Error {
+  override readonly name = 'StreamDropped'
+}
+
+/**
  * The body of `GET /changes/stream`: every change after `after`, then each new one as it commits, as
  * Server-Sent Events. It is pulled, not pushed: the next page is read from the database only when the
- * client has taken the previous one, so a slow client holds one page at most, and never slows down
- * callbacks. When nothing happens for `heartbeatMs`, it sends a comment so that proxies keep the
- * connection open. It ends when the client goes away, when the feed closes (the service is
- * stopping), or when the database fails; the client reconnects with its last position.
+ * client has taken the previous one, so a slow client holds one page at most, and its reads take
+ * turns with every other stream's ({@link ChangeFeed.turn}), so that no number of streams catching up
+ * holds callbacks back. When nothing happens for `heartbeatMs`, it sends a comment so that proxies keep
+ * the connection open. It ends when the client goes away, when the feed closes (the service is
+ * stopping: at once, even for a client that is not reading), when its client leaves what was sent
+ * unread for `stallMs`, or when the database fails; the client reconnects with its last position.
  *
  * @example
  * ```ts
@@ -53,52 +72,97 @@ export function createChangeStream({
   after,
   heartbeatMs,
   pageSize = 100,
+  stallMs = 30_000,
   signal,
+  onEnd,
   log,
 }: ChangeStreamOptions): ReadableStream<Uint8Array> {
   let cursor = after
   // Whether the last read followed a wake-up: if it found nothing, the stream pauses a little before
   // it waits again, so that a feed that keeps waking it for nothing cannot make it spin.
   let woken = false
+  let pulling = false
+  let stalled: ReturnType<typeof setTimeout> | undefined
+  let ended = false
   const cancelled = new AbortController()
   const stop = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal
+  const finish = () => {
+    if (ended) return
+    ended = true
+    clearTimeout(stalled)
+    feed.closing.removeEventListener('abort', onClosing)
+    onEnd?.()
+  }
+  let drop: (why: string) => void = () => {}
+  let closeNow: () => void = () => {}
+  // The feed closes when the service stops: a stream waiting in pull ends by itself, one whose client
+  // has taken everything ends cleanly, and one whose client left something unread is dropped.
+  const onClosing = () => {
+    if (!pulling) closeNow()
+  }
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
+      drop = (why) => {
+        if (ended || stop.aborted) return
+        finish()
+        log?.info('change stream dropped', { reason: why, position: cursor })
+        controller.error(new StreamDropped(why))
+      }
+      closeNow = () => {
+        if (ended || stop.aborted) return
+        if ((controller.desiredSize ?? 0) <= 0) return drop('the service is stopping')
+        finish()
+        controller.close()
+      }
+      feed.closing.addEventListener('abort', onClosing, { once: true })
       controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: changes after position ${after}\n\n`))
+      stalled = setTimeout(() => drop(`its client has read nothing for ${stallMs} ms`), stallMs)
+      if (feed.closed) onClosing()
     },
     async pull(controller) {
+      clearTimeout(stalled)
+      pulling = true
       // The client may go away while this waits: after that, closing or enqueueing throws, and
       // nothing needs to be done any more.
       const end = () => {
+        finish()
         if (!stop.aborted) controller.close()
       }
       const send = (text: string) => {
-        if (!stop.aborted) controller.enqueue(encoder.encode(text))
+        if (stop.aborted || ended) return
+        controller.enqueue(encoder.encode(text))
+        // The client takes what was sent, and pulls again, or is dropped after stallMs.
+        stalled = setTimeout(() => drop(`its client has read nothing for ${stallMs} ms`), stallMs)
       }
-      for (;;) {
-        if (feed.closed || stop.aborted) return end()
-        let page: Awaited<ReturnType<Store['listChanges']>>
-        try {
-          page = await store.listChanges({ after: cursor, limit: pageSize })
-        } catch (error) {
-          log?.warn('change stream ended: the database is unavailable', describeError(error))
-          send(': the database is unavailable; reconnect with Last-Event-ID\n\n')
-          return end()
+      try {
+        for (;;) {
+          if (feed.closed || stop.aborted) return end()
+          let page: Awaited<ReturnType<Store['listChanges']>>
+          try {
+            page = await feed.turn(() => store.listChanges({ after: cursor, limit: pageSize }))
+          } catch (error) {
+            log?.warn('change stream ended: the database is unavailable', describeError(error))
+            send(': the database is unavailable; reconnect with Last-Event-ID\n\n')
+            return end()
+          }
+          if (page.items.length > 0) {
+            woken = false
+            cursor = page.last
+            return send(page.items.map(changeEvent).join(''))
+          }
+          if (woken) await sleep(MIN_IDLE_READ_MS)
+          const woke = await feed.waitForChange(cursor, heartbeatMs, stop)
+          woken = woke === 'changed'
+          if (woke === 'timeout') return send(': heartbeat\n\n')
+          if (woke === 'closed') return end()
         }
-        if (page.items.length > 0) {
-          woken = false
-          cursor = page.last
-          return send(page.items.map(changeEvent).join(''))
-        }
-        if (woken) await sleep(MIN_IDLE_READ_MS)
-        const woke = await feed.waitForChange(cursor, heartbeatMs, stop)
-        woken = woke === 'changed'
-        if (woke === 'timeout') return send(': heartbeat\n\n')
-        if (woke === 'closed') return end()
+      } finally {
+        pulling = false
       }
     },
     cancel() {
+      finish()
       cancelled.abort()
     },
   })

@@ -23,6 +23,21 @@ export interface ChangeFeed {
   waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>
   /** Whether {@link ChangeFeed.close} was called. */
   readonly closed: boolean
+  /** Aborts when the feed closes: a stream whose client is not reading ends then too. */
+  readonly closing: AbortSignal
+  /**
+   * Takes one of the `maxStreams` places for an open stream, or answers undefined when they are all
+   * taken; the place is given back by calling what it returns (once).
+   */
+  admit(): (() => void) | undefined
+  /** How many streams hold a place now. */
+  readonly streams: number
+  /**
+   * Runs one read of the feed for a stream when its turn comes: one read at a time, each after a turn
+   * of the event loop, so that streams catching up on a long backlog never hold the event loop for
+   * more than one page between two callbacks, whatever their number.
+   */
+  turn<T>(read: () => Promise<T>): Promise<T>
   /** Ends every wait with `closed` (the entries call it first when they stop) and stops watching. */
   close(): void
 }
@@ -42,6 +57,8 @@ export interface ChangeFeedOptions {
    * another process on the same SQLite file, or on PostgreSQL while LISTEN's connection was down.
    */
   pollMs?: number
+  /** How many streams may be open at once (MAX_CHANGE_STREAMS). */
+  maxStreams?: number
   log?: Logger
 }
 
@@ -61,7 +78,7 @@ interface Waiter {
  * const feed = createChangeFeed({ store })
  * ```
  */
-export function createChangeFeed({ store, pollMs = 1000, log }: ChangeFeedOptions): ChangeFeed {
+export function createChangeFeed({ store, pollMs = 1000, maxStreams = 200, log }: ChangeFeedOptions): ChangeFeed {
   let head = -1
   let closed = false
   let started = false
@@ -71,6 +88,9 @@ export function createChangeFeed({ store, pollMs = 1000, log }: ChangeFeedOption
   let readAgain = false
   let failing = false
   const waiters = new Set<Waiter>()
+  const closing = new AbortController()
+  let streams = 0
+  let turns: Promise<unknown> = Promise.resolve()
 
   const advance = (position: number) => {
     if (position <= head) return
@@ -139,12 +159,34 @@ export function createChangeFeed({ store, pollMs = 1000, log }: ChangeFeedOption
     get closed() {
       return closed
     },
+    closing: closing.signal,
+    admit() {
+      if (streams >= maxStreams) return undefined
+      streams++
+      let given = false
+      return () => {
+        if (given) return
+        given = true
+        streams--
+      }
+    },
+    get streams() {
+      return streams
+    },
+    turn(read) {
+      // setImmediate runs after the I/O of this turn of the event loop: a callback that arrived while
+      // the last page was read is answered before the next page is.
+      const run = turns.then(() => new Promise((resolve) => setImmediate(resolve))).then(read)
+      turns = run.catch(() => {})
+      return run
+    },
     close() {
       if (closed) return
       closed = true
       clearInterval(poll)
       unwatch?.()
       for (const waiter of waiters) waiter.done('closed')
+      closing.abort()
     },
   }
 }

@@ -29,6 +29,8 @@ export const DEFAULTS = {
   imApiTimeoutMs: 5000,
   changesHeartbeatMs: 15_000,
   changesPollMs: 1000,
+  changesStallMs: 30_000,
+  maxChangeStreams: 200,
   eventRetentionDays: 30,
   eventBodies: 'handled',
 } as const
@@ -152,6 +154,8 @@ const Environment = z.object({
   RECONCILE_ALLOW_MASS_DELETE: oneOf('RECONCILE_ALLOW_MASS_DELETE', ['true', 'false'], 'false'),
   CHANGES_HEARTBEAT_MS: integer('CHANGES_HEARTBEAT_MS', 100, 300_000, DEFAULTS.changesHeartbeatMs),
   CHANGES_POLL_MS: integer('CHANGES_POLL_MS', 10, 60_000, DEFAULTS.changesPollMs),
+  CHANGES_STALL_MS: integer('CHANGES_STALL_MS', 100, 3_600_000, DEFAULTS.changesStallMs),
+  MAX_CHANGE_STREAMS: integer('MAX_CHANGE_STREAMS', 1, 100_000, DEFAULTS.maxChangeStreams),
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
   EVENT_RETENTION_REJECTED: oneOf('EVENT_RETENTION_REJECTED', ['keep', 'prune'], 'keep'),
   EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], DEFAULTS.eventBodies),
@@ -223,6 +227,10 @@ export interface Config {
   changesHeartbeatMs: number
   /** How often open change streams check the database for changes nobody announced. */
   changesPollMs: number
+  /** How long a change stream's client may leave what was sent unread before it is dropped. */
+  changesStallMs: number
+  /** How many change streams one replica serves at once; past it, 503. */
+  maxChangeStreams: number
   /**
    * Events older than this many days are deleted from the event log (0: kept for ever), except
    * rejected events that `replay` has not resolved, unless `pruneRejected`.
@@ -313,6 +321,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           },
     changesHeartbeatMs: e.CHANGES_HEARTBEAT_MS,
     changesPollMs: e.CHANGES_POLL_MS,
+    changesStallMs: e.CHANGES_STALL_MS,
+    maxChangeStreams: e.MAX_CHANGE_STREAMS,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     pruneRejected: e.EVENT_RETENTION_REJECTED === 'prune',
     eventBodies: e.EVENT_BODIES,

@@ -31,6 +31,7 @@ export const errorCodes = {
   INTERNAL: { code: 5000, status: 500 },
   STORE_UNAVAILABLE: { code: 5001, status: 503 },
   DEADLINE_EXCEEDED: { code: 5002, status: 503 },
+  TOO_MANY_STREAMS: { code: 5003, status: 503 },
 } as const satisfies Record<string, { code: number; status: 400 | 401 | 403 | 404 | 408 | 413 | 431 | 500 | 503 }>
 
 /**

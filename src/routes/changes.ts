@@ -3,6 +3,7 @@ import type { App } from '../app-env.ts'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
+import { Refusal } from '../contract/refusal.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/types.ts'
@@ -18,7 +19,7 @@ export const listChangesRoute = createRoute({
   request: { query: ListChangesQuery },
   responses: {
     200: ok('A page of the change feed.', ChangePage),
-    400: fail('A query parameter is invalid.'),
+    400: fail('A query parameter is invalid, or `after` is beyond the last position of the feed.'),
     401: fail('The bearer token is missing or wrong.'),
     503: fail('The database is unavailable.'),
     ...headersTooLarge,
@@ -38,8 +39,9 @@ export const streamChangesRoute = createRoute({
       description: 'The change feed as Server-Sent Events.',
       content: { 'text/event-stream': { schema: z.string() } },
     },
-    400: fail('A query parameter or Last-Event-ID is invalid.'),
+    400: fail('A query parameter or Last-Event-ID is invalid, or beyond the last position of the feed.'),
     401: fail('The bearer token is missing or wrong.'),
+    503: fail('The database is unavailable, or this replica already serves MAX_CHANGE_STREAMS streams.'),
     ...headersTooLarge,
   },
 })
@@ -51,6 +53,8 @@ export interface ChangesDeps {
   apiToken: string | undefined
   /** How long a stream may stay silent before it sends a heartbeat comment. */
   heartbeatMs: number
+  /** How long a stream's client may leave what was sent unread before the stream is dropped. */
+  stallMs?: number | undefined
   log: Logger
 }
 
@@ -70,21 +74,57 @@ const STREAM_HEADERS = {
  * registerChanges(app, { store, feed, apiToken, heartbeatMs: 15_000, log })
  * ```
  */
-export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, log }: ChangesDeps): void {
+export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, stallMs, log }: ChangesDeps): void {
   const guard = requireBearer(apiToken)
   for (const path of ['/changes', '/changes/*']) app.use(path, guard)
 
+  /**
+   * A cursor past the last position handed out is not from this feed (another database, or one
+   * restored from a backup): following it would skip every change up to it, in silence.
+   */
+  async function checkCursor(after: number, name: string): Promise<void> {
+    if (after === 0) return
+    const last = await store.lastPosition()
+    if (after > last) {
+      throw new Refusal(
+        'PARAMETER_INVALID',
+        `${name} ${after} is beyond the last position of this feed (${last}): it is from another or an older database. Start again from 0 (rebuild your copy).`,
+      )
+    }
+  }
+
   app.openapi(listChangesRoute, async (c) => {
-    const { after, limit } = c.req.valid('query')
-    const page = await store.listChanges({ after: Number(after ?? 0), limit })
+    const { after: given, limit } = c.req.valid('query')
+    const after = Number(given ?? 0)
+    const page = await store.listChanges({ after, limit })
+    // An empty page is the only one that can hide a cursor from elsewhere.
+    if (page.items.length === 0) await checkCursor(after, 'after')
     return c.json({ items: page.items, nextCursor: String(page.last), hasMore: page.hasMore }, 200)
   })
 
-  app.openapi(streamChangesRoute, (c) => {
+  app.openapi(streamChangesRoute, async (c) => {
     // An EventSource that reconnects sends the last id it received; that wins over the URL's `after`,
     // which it repeats unchanged.
-    const after = Number(c.req.valid('header')['last-event-id'] ?? c.req.valid('query').after ?? 0)
-    const body = createChangeStream({ store, feed, after, heartbeatMs, signal: c.req.raw.signal, log })
+    const lastEventId = c.req.valid('header')['last-event-id']
+    const after = Number(lastEventId ?? c.req.valid('query').after ?? 0)
+    await checkCursor(after, lastEventId === undefined ? 'after' : 'Last-Event-ID')
+    const release = feed.admit()
+    if (release === undefined) {
+      throw new Refusal(
+        'TOO_MANY_STREAMS',
+        `This replica already serves ${feed.streams} change streams (MAX_CHANGE_STREAMS); retry later, or page GET /changes`,
+      )
+    }
+    const body = createChangeStream({
+      store,
+      feed,
+      after,
+      heartbeatMs,
+      stallMs,
+      signal: c.req.raw.signal,
+      onEnd: release,
+      log,
+    })
     return c.body(body, 200, STREAM_HEADERS)
   })
 }
