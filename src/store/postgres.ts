@@ -88,8 +88,11 @@ function listenForChanges(url: string, onError: (error: Error) => void) {
 const DATA_ERRORS = /^(2[23]|54)/
 // A deadlock or a serialization failure: another transaction got in the way; run it again.
 const CONFLICTS = /^40(001|P01)$/
-/** The backend was terminated or crashed, or the connection broke: 57P01, 57P02, 08003, 08006, or a socket error. */
-const CONNECTION_LOST_CODES = /^(57P0[12]|0800[36]|ECONNRESET|EPIPE)$/
+/**
+ * The backend was terminated or crashed, or the connection broke: 57P01, 57P02, 08003, 08006, 25P03 (the
+ * session sat idle in its transaction too long, and its transaction was rolled back), or a socket error.
+ */
+const CONNECTION_LOST_CODES = /^(57P0[12]|0800[36]|25P03|ECONNRESET|EPIPE)$/
 /** What pg says of a query on a connection that has already closed. */
 const CONNECTION_LOST_MESSAGES = /^Connection terminated|connection error and is not queryable/
 
@@ -100,6 +103,9 @@ export function isPostgresConnectionLost(error: unknown): boolean {
     CONNECTION_LOST_MESSAGES.test(String((error as { message?: unknown } | null | undefined)?.message ?? ''))
   )
 }
+
+/** How long a session of the service may sit idle inside a transaction before PostgreSQL ends it. */
+export const IDLE_IN_TRANSACTION_MS = 2000
 
 /**
  * Connects to PostgreSQL through a `pg` pool and brings the schema up to date. Several replicas may
@@ -121,6 +127,12 @@ export async function openPostgresStore(
     connectionTimeoutMillis: 1000,
     idleTimeoutMillis: 30_000,
     statement_timeout: 5000,
+    // A replica that stops inside a transaction (paused, frozen, cut off from the network) would keep
+    // its locks, the change counter's row among them, and so stop every other replica's topic writes
+    // for as long as it stays away. The service never waits inside a transaction: PostgreSQL ends a
+    // session of its that sits idle in one for 2 s, which rolls it back and frees its locks. The paused
+    // replica's transaction then fails, and runs again on another connection when it resumes.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   })
   // Without a listener, a connection that breaks while idle would crash the process.
   pool.on('error', onPoolError)
