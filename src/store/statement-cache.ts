@@ -4,6 +4,9 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely'
  * Wraps a SQLite handle so that each distinct SQL text is prepared once: Kysely's SQLite driver asks
  * for a new statement on every query, and preparing costs more than running a small insert. The cache
  * keeps the `max` most recently used statements. Safe because the driver runs one statement at a time.
+ * Transactions begin IMMEDIATE: with a deferred BEGIN, a transaction that read first and then wrote
+ * failed with `SQLITE_BUSY_SNAPSHOT` whenever another connection committed in between, and its retries
+ * kept failing the same way until they ran out.
  *
  * @example
  * ```ts
@@ -17,8 +20,12 @@ export function withStatementCache(
   const cache = new Map<string, SqliteStatement>()
   return {
     close: () => db.close(),
-    prepare(sql) {
-      if (sql === 'rollback') return rollbackIfOpen(db, db.prepare(sql))
+    prepare(given) {
+      if (given === 'rollback') return rollbackIfOpen(db, db.prepare(given))
+      // Every transaction of the store writes: it takes the write lock when it begins, so that another
+      // connection's commit between its first read and its first write cannot fail it with
+      // SQLITE_BUSY_SNAPSHOT (replay, reconciliation and the CLI share the file with the service).
+      const sql = given === 'begin' ? 'begin immediate' : given
       let statement = cache.get(sql)
       if (statement) {
         // Re-insert to mark it most recently used.
