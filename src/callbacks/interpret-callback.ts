@@ -90,14 +90,15 @@ export function interpretCallback(
       new Refusal('COMMAND_MISMATCH', `CallbackCommand in the body is ${said}, but the URL says ${quote(command, 80)}`),
     )
   }
-  const handler = handlers.get(command)
-  if (!handler) return { effect: { kind: 'ignore' } }
-  // The query parameters a topic keeps, held to the limits of the fields they are stored beside.
+  // The query parameters that are stored (with the topic, and in the event log for every command), held
+  // to the limits of the fields they are stored beside. IM sends an IP address and a platform name.
   for (const name of STORED_QUERY_PARAMETERS) {
     const value = query[name]
     const problem = value === undefined ? null : storedStringProblem(value, MAX_ID_LENGTH)
     if (problem) return rejected(new Refusal('PARAMETER_INVALID', `The ${name} query parameter ${problem}`))
   }
+  const handler = handlers.get(command)
+  if (!handler) return { effect: { kind: 'ignore' } }
   const effect = handler(body as Record<string, unknown>, query)
   return effect.kind === 'reject' ? rejected(new Refusal('BODY_INVALID', effect.reason)) : { effect }
 }

@@ -94,6 +94,13 @@ const poisons: Poison[] = [
     info: `The ClientIP query parameter must be at most ${MAX_ID_LENGTH} characters, got 600`,
   },
   {
+    name: 'a 600-character ClientIP on a command the service does not act on',
+    url: callbackUrl({ command: 'Group.CallbackAfterSendMsg', extra: { ClientIP: '1'.repeat(600) } }),
+    body: { CallbackCommand: 'Group.CallbackAfterSendMsg' },
+    code: 4015,
+    info: `The ClientIP query parameter must be at most ${MAX_ID_LENGTH} characters, got 600`,
+  },
+  {
     name: 'U+0000 in an item of TopicIdList',
     url: callbackUrl({ command: 'Group.CallbackAfterTopicDestroyed' }),
     body: destroy({ TopicIdList: ['ok', 'a\u0000b'] }),
