@@ -627,7 +627,9 @@ export interface components {
              * Format: date-time
              * @description When the service learnt that the topic was destroyed (RFC 3339, UTC), or null while it is live:
              *     from `Group.CallbackAfterTopicDestroyed`, `Group.CallbackAfterGroupDestroyed`, or reconciliation
-             *     (IM no longer lists it). A delete is final: a late re-delivery of the create does not undo it.
+             *     (IM no longer lists it). A late re-delivery of the create does not undo it; only IM can, when
+             *     reconciliation finds the topic made again under the same ID (it is then live again, reported
+             *     as `created` in the change feed).
              */
             DeletedAt: string | null;
         };

@@ -177,6 +177,36 @@ for (const { kind, available } of stores) {
       expect(Date.now() - sentAt).toBeLessThan(8000)
     })
 
+    it('brings a topic made again under its custom ID back live from the callbacks alone, within seconds', async () => {
+      const custom = `${GROUP}@TOPIC#_general`
+      const body = create(1)
+      const general = { ...body, TopicId: custom, Name: 'general' }
+      im.addTopic(GROUP, { TopicId: custom, TopicName: 'general', CreateTime: Math.floor(Date.now() / 1000) - 60 })
+      const service = await start()
+      await service.waitForLog('"msg":"reconciled"')
+      expect((await sendSigned(service.url, general)).status).toBe(200)
+      const destroyed = {
+        CallbackCommand: 'Group.CallbackAfterTopicDestroyed',
+        GroupId: GROUP,
+        Type: 'Community',
+        TopicIdList: [custom],
+      }
+      im.groups.get(GROUP)!.delete(custom)
+      expect((await sendSigned(service.url, destroyed)).status).toBe(200)
+      expect((await readTopic(service, custom))?.DeletedAt).not.toBeNull()
+      // Made again in IM under the same ID, and its create callback arrives: answered OK as a duplicate.
+      await new Promise((r) => setTimeout(r, 1100))
+      im.addTopic(GROUP, { TopicId: custom, TopicName: 'general, again', CreateTime: Math.floor(Date.now() / 1000) })
+      const sentAt = Date.now()
+      expect((await sendSigned(service.url, { ...general, Name: 'general, again' })).status).toBe(200)
+      const topic = await eventually(
+        () => readTopic(service, custom),
+        (t) => t?.DeletedAt === null,
+      )
+      expect(topic).toMatchObject({ Name: 'general, again', DeletedAt: null })
+      expect(Date.now() - sentAt).toBeLessThan(8000)
+    })
+
     it('marks every topic of a disbanded Community deleted, from the callback and from reconciliation', async () => {
       for (const n of [1, 2]) im.addTopic(GROUP, { TopicId: id(n), TopicName: `topic ${n}` })
       for (const n of [3, 4]) im.addTopic(OTHER, { TopicId: id(n, OTHER), TopicName: `topic ${n}` })
