@@ -90,10 +90,11 @@ export function createChangeStream({
     if (ended) return
     ended = true
     clearTimeout(stalled)
-    feed.closing.removeEventListener('abort', onClosing)
+    stopListening()
     onEnd?.()
   }
   let drop: (why: string) => void = () => {}
+  let stopListening = () => {}
   let closeNow: () => void = () => {}
   // The feed closes when the service stops: a stream waiting in pull ends by itself, one whose client
   // has taken everything ends cleanly, and one whose client left something unread is dropped.
@@ -115,7 +116,7 @@ export function createChangeStream({
         finish()
         controller.close()
       }
-      feed.closing.addEventListener('abort', onClosing, { once: true })
+      stopListening = feed.onClose(onClosing)
       controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: changes after position ${after}\n\n`))
       stalled = setTimeout(() => drop(`its client has read nothing for ${stallMs} ms`), stallMs)
       if (feed.closed) onClosing()

@@ -23,8 +23,11 @@ export interface ChangeFeed {
   waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<WaitResult>
   /** Whether {@link ChangeFeed.close} was called. */
   readonly closed: boolean
-  /** Aborts when the feed closes: a stream whose client is not reading ends then too. */
-  readonly closing: AbortSignal
+  /**
+   * Calls `listener` once when the feed closes (a stream whose client is not reading ends then too);
+   * what it returns stops that. A set of listeners, not an AbortSignal: hundreds of streams listen.
+   */
+  onClose(listener: () => void): () => void
   /**
    * Takes one of the `maxStreams` places for an open stream, or answers undefined when they are all
    * taken; the place is given back by calling what it returns (once).
@@ -88,7 +91,7 @@ export function createChangeFeed({ store, pollMs = 1000, maxStreams = 200, log }
   let readAgain = false
   let failing = false
   const waiters = new Set<Waiter>()
-  const closing = new AbortController()
+  const closeListeners = new Set<() => void>()
   let streams = 0
   let turns: Promise<unknown> = Promise.resolve()
 
@@ -159,7 +162,10 @@ export function createChangeFeed({ store, pollMs = 1000, maxStreams = 200, log }
     get closed() {
       return closed
     },
-    closing: closing.signal,
+    onClose(listener) {
+      closeListeners.add(listener)
+      return () => closeListeners.delete(listener)
+    },
     admit() {
       if (streams >= maxStreams) return undefined
       streams++
@@ -186,7 +192,8 @@ export function createChangeFeed({ store, pollMs = 1000, maxStreams = 200, log }
       clearInterval(poll)
       unwatch?.()
       for (const waiter of waiters) waiter.done('closed')
-      closing.abort()
+      for (const listener of closeListeners) listener()
+      closeListeners.clear()
     },
   }
 }
