@@ -1,12 +1,12 @@
 import type { TopicChange } from '../contract/read-api.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Feed } from '../store/store.ts'
 import type { ChangeFeed } from './create-change-feed.ts'
 
 /** Options of {@link createChangeStream}. */
 export interface ChangeStreamOptions {
-  store: Store
+  store: Feed
   feed: ChangeFeed
   /** The position to start after. */
   after: number
@@ -139,7 +139,7 @@ export function createChangeStream({
       try {
         for (;;) {
           if (feed.closed || stop.aborted) return end()
-          let page: Awaited<ReturnType<Store['listChanges']>>
+          let page: Awaited<ReturnType<Feed['listChanges']>>
           try {
             page = await feed.turn(() => store.listChanges({ after: cursor, limit: pageSize }))
           } catch (error) {

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Feed } from '../store/store.ts'
 
 /** Why {@link ChangeFeed.waitForChange} returned. */
 export type WaitResult = 'changed' | 'timeout' | 'closed'
@@ -54,7 +54,7 @@ export interface ChangeFeed {
  * ```
  */
 export interface ChangeFeedOptions {
-  store: Store
+  store: Feed
   /**
    * How often the last position is read from the database, for changes nobody announced: written by
    * another process on the same SQLite file, or on PostgreSQL while LISTEN's connection was down.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Leases, MirrorWrites } from '../store/store.ts'
 import type { ImRestClient } from './im-rest-client.ts'
 import { MassDeleteRefused, type ReconcileReport, reconcileMirror } from './reconcile-mirror.ts'
 
@@ -35,7 +35,7 @@ export interface Reconciler {
  * ```
  */
 export interface ReconcilerOptions {
-  store: Store
+  store: MirrorWrites & Leases
   client: ImRestClient
   log: Logger
   intervalMs: number

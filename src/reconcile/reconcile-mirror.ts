@@ -1,4 +1,5 @@
-import type { MirrorChange, Store } from '../store/types.ts'
+import type { MirrorWrites } from '../store/store.ts'
+import type { MirrorChange } from '../store/types.ts'
 import type { GroupTopics, ImRestClient } from './im-rest-client.ts'
 import { planGroup } from './plan-group.ts'
 
@@ -30,7 +31,7 @@ export interface ReconcileReport {
  * ```
  */
 export interface ReconcileOptions {
-  store: Store
+  store: MirrorWrites
   client: ImRestClient
   /** Only this group; without it, every Community IM lists, and the groups IM no longer lists. */
   groupId?: string | undefined

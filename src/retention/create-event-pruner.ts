@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Leases, Retention } from '../store/store.ts'
 
 /**
  * Event log retention: deletes events older than `retentionDays`, at startup and every `intervalMs`,
@@ -41,7 +41,7 @@ export interface PruneReport {
  * ```
  */
 export interface EventPrunerOptions {
-  store: Store
+  store: Retention & Leases
   log: Logger
   /** Events older than this many days are deleted; above 0. */
   retentionDays: number

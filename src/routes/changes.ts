@@ -6,7 +6,7 @@ import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery 
 import { Refusal } from '../contract/refusal.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Store } from '../store/store.ts'
 import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /changes`. */

@@ -4,8 +4,8 @@ import { Health, Readiness } from '../contract/read-api.ts'
 import { DeadlineError, withDeadline } from '../http/with-deadline.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
+import type { Store } from '../store/store.ts'
 import { WritesFailingError } from '../store/store-error.ts'
-import type { Store } from '../store/types.ts'
 import { headersTooLarge } from './responses.ts'
 
 /** `GET /healthz`. */

@@ -13,7 +13,7 @@ import { failJson } from '../http/answers.ts'
 import { decodeCursor, encodeCursor } from '../http/cursor.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Metrics } from '../metrics/index.ts'
-import type { Store } from '../store/types.ts'
+import type { Store } from '../store/store.ts'
 import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /topics/{TopicId}`. */

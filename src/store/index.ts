@@ -7,6 +7,16 @@ export { DatabaseUrlError, DEFAULT_SQLITE_PATH, describeDatabaseUrl } from './da
 export { openStore } from './open-store.ts'
 export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 export { openSqliteStore } from './sqlite.ts'
+export type {
+  CallbackWrites,
+  Feed,
+  Health,
+  Leases,
+  MirrorWrites,
+  Reads,
+  Retention,
+  Store,
+} from './store.ts'
 export { StoreError, WritesFailingError } from './store-error.ts'
 export type {
   ChangeListener,
@@ -18,7 +28,6 @@ export type {
   PruneEventsOptions,
   PruneEventsStep,
   ReceivedCallback,
-  Store,
   StoredEvent,
   StoreKind,
   StoreObserver,

@@ -9,8 +9,9 @@ import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
 import type { Database } from './schema.ts'
 import type { SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Committed } from './sqlite-writer.ts'
+import type { Store } from './store.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
-import type { ChangeListener, Store, StoredEvent, StoreKind, StoreObserver } from './types.ts'
+import type { ChangeListener, StoredEvent, StoreKind, StoreObserver } from './types.ts'
 import { applyEffect, iso, noNul, type Write, writeBatch } from './write-batch.ts'
 
 /** Options of {@link createKyselyStore}. */

@@ -2,7 +2,7 @@ import { describeDatabaseUrl } from './database-url.ts'
 import type { OpenOptions } from './migrations.ts'
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 import { openSqliteStore } from './sqlite.ts'
-import type { Store } from './types.ts'
+import type { Store } from './store.ts'
 
 /**
  * Opens the store a `DATABASE_URL` names, migrated to the newest schema.

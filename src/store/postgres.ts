@@ -4,8 +4,9 @@ import { CHANGES_CHANNEL } from './change-positions.ts'
 import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
 import type { Database } from './schema.ts'
+import type { Store } from './store.ts'
 import { errorCode } from './store-error.ts'
-import type { ChangeListener, Store } from './types.ts'
+import type { ChangeListener } from './types.ts'
 
 /**
  * Options of {@link openPostgresStore}.

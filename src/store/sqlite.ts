@@ -9,8 +9,8 @@ import type { Database } from './schema.ts'
 import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { startSqliteWriter, writerScript } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
+import type { Store } from './store.ts'
 import { errorCode } from './store-error.ts'
-import type { Store } from './types.ts'
 
 const DATA_ERRORS = /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/
 

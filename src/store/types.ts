@@ -1,4 +1,4 @@
-import type { CallbackEvent, EventOutcome, Topic, TopicChange } from '../contract/read-api.ts'
+import type { EventOutcome, TopicChange } from '../contract/read-api.ts'
 
 /**
  * Which database a store writes to.
@@ -142,86 +142,6 @@ export interface StoredEvent extends ReceivedCallback {
   id: number
   outcome: EventOutcome
   reason: string | null
-}
-
-/**
- * Durable storage of callbacks. Every write commits before its promise resolves; implementations group
- * writes that arrive together into one transaction.
- *
- * @example
- * ```ts
- * const outcome = await store.record(received, { kind: 'createTopic', topic })
- * ```
- */
-export interface Store {
-  readonly kind: StoreKind
-  /** Logs the callback and applies its effect in one transaction; resolves once committed. */
-  record(callback: ReceivedCallback, effect: Effect): Promise<EventOutcome>
-  /** Re-applies a rejected event with a new effect and updates its outcome, in one transaction. */
-  replay(eventId: number, effect: Effect, nowMs: number): Promise<EventOutcome>
-  getTopic(topicId: string): Promise<Topic | undefined>
-  /** Topics in insertion order after `after`; only those of `groupId`, and only those among `topicIds`, when given. */
-  listTopics(query: {
-    groupId?: string | undefined
-    topicIds?: readonly string[] | undefined
-    limit: number
-    after: number
-  }): Promise<Page<Topic>>
-  listEvents(query: {
-    command?: string | undefined
-    outcome?: EventOutcome | undefined
-    limit: number
-    after: number
-  }): Promise<Page<CallbackEvent>>
-  /** The rejected events after `after`, oldest first, for `replay`. */
-  listRejected(after: number, limit: number): Promise<StoredEvent[]>
-  /** Every topic of a group, deleted ones included, for reconciliation. */
-  groupTopics(groupId: string): Promise<Topic[]>
-  /** The groups that have a live topic in the mirror, for reconciliation. */
-  liveGroupIds(): Promise<string[]>
-  /** How many topics of the mirror are live, for reconciliation's limit on deletes. */
-  countLiveTopics(): Promise<number>
-  /**
-   * Applies reconciliation's changes in one transaction, each logged as an event with source
-   * `reconcile`; resolves with the changes that took effect. A delete takes effect only on a topic
-   * still live and unchanged since `listedAtMs` (when IM's listing was read), so that a callback that
-   * arrived during the reconciliation is never undone by it.
-   */
-  applyMirrorChanges(changes: readonly MirrorChange[], nowMs: number, listedAtMs: number): Promise<MirrorChange[]>
-  /**
-   * Takes the lease `name` for `holder` until `nowMs + ttlMs` if nobody else holds it (or theirs ran
-   * out); renews it if `holder` has it. Resolves whether `holder` holds it now.
-   */
-  acquireLease(name: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean>
-  /** Gives the lease back, if `holder` has it. */
-  releaseLease(name: string, holder: string): Promise<void>
-  /**
-   * The change feed: each topic at the position of its latest change, after position `after`, in
-   * order. A position, once a reader has seen it, has no unseen position below it: positions are
-   * handed out in commit order.
-   */
-  listChanges(query: { after: number; limit: number }): Promise<ChangePage>
-  /** The last position handed out (0 before any change). */
-  lastPosition(): Promise<number>
-  /**
-   * Tells `listener` each time changes commit, through this store or (on PostgreSQL, by LISTEN) any
-   * other replica; returns a function that stops telling.
-   */
-  watchChanges(listener: ChangeListener): () => void
-  /**
-   * Resolves when the database answers a trivial query and, after a write failed for a reason other
-   * than its data (a full disk, a read-only file), when a write commits again.
-   */
-  ping(): Promise<void>
-  /**
-   * One step of event log retention: reads the `limit` events after position `after`, and deletes
-   * those received before `before` (ms since the epoch), except rejected ones unless
-   * `includeRejected`. A step is one short transaction, so callbacks wait for it a few milliseconds
-   * at most; call it again from `last` while `more`.
-   */
-  pruneEvents(options: PruneEventsOptions): Promise<PruneEventsStep>
-  /** Waits for pending writes, then closes the connections. */
-  close(): Promise<void>
 }
 
 /** Told how the store's transactions go (the service's metrics). */
