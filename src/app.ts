@@ -3,8 +3,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
 import { type Config, DEFAULTS } from './config/index.ts'
-import { Refusal } from './contract/refusal.ts'
-import { answerRefusal } from './http/answers.ts'
+import { Refusal, refusalAnswer } from './contract/refusal.ts'
+import { toResponse } from './http/answers.ts'
 import { type CallbackCore, createCallbackCore, createRequestIds, refusalFor } from './http/callback-core.ts'
 import { createLogger, type Logger } from './log/index.ts'
 import { createMetrics, type Metrics } from './metrics/index.ts'
@@ -66,7 +66,7 @@ const silent = createLogger({ level: 'silent' })
 /** Answers with a refusal and notes it for the log line and the metrics. */
 function refuse(c: Context<AppEnv>, refusal: Refusal): Response {
   c.set('refusal', refusal)
-  return answerRefusal(refusal)
+  return toResponse(refusalAnswer(refusal))
 }
 
 /** Every read API validation failure becomes one FAIL answer that names the parameter. */

@@ -33,4 +33,4 @@ export {
   TopicPage,
   TopicParams,
 } from './read-api.ts'
-export { Refusal, refusalAnswer } from './refusal.ts'
+export { type Answer, Refusal, refusalAnswer } from './refusal.ts'

@@ -30,16 +30,36 @@ export class Refusal extends Error {
 }
 
 /**
- * The FAIL answer for a refusal: `{ActionStatus: 'FAIL', ErrorCode, ErrorInfo}`, serialised.
+ * An answer as it goes on the wire, whatever the transport: status, JSON body, and whether to close the
+ * connection after it.
  *
  * @example
  * ```ts
- * const { status, body } = refusalAnswer(new Refusal('NOT_FOUND', 'No route GET /x'))
+ * const answer: Answer = { status: 200, body: '{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0}', close: false }
  * ```
  */
-export function refusalAnswer(refusal: Refusal): { status: Refusal['status']; body: string } {
+export interface Answer {
+  status: number
+  body: string
+  /** The request's body was not read to its end (too large, too slow): the connection must not be reused. */
+  close: boolean
+}
+
+/**
+ * The FAIL answer for a refusal: `{ActionStatus: 'FAIL', ErrorCode, ErrorInfo}` with the refusal's
+ * documented status; the one place a refusal becomes an answer, on every path.
+ *
+ * @example
+ * ```ts
+ * const { status, body, close } = refusalAnswer(new Refusal('NOT_FOUND', 'No route GET /x'))
+ * ```
+ */
+export function refusalAnswer(refusal: Refusal): Answer & { status: Refusal['status'] } {
   return {
     status: refusal.status,
     body: JSON.stringify({ ActionStatus: 'FAIL', ErrorCode: refusal.code, ErrorInfo: refusal.message }),
+    // A body that is too large or too slow was not read to its end: close the connection rather than
+    // leave the rest of it on a keep-alive socket.
+    close: refusal.kind === 'BODY_TOO_LARGE' || refusal.kind === 'BODY_TIMEOUT',
   }
 }

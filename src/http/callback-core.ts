@@ -3,7 +3,7 @@ import { handlers, interpretCallback } from '../callbacks/index.ts'
 import type { Config } from '../config/index.ts'
 import { OK_ANSWER_JSON } from '../contract/answer.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
-import { Refusal, refusalAnswer } from '../contract/refusal.ts'
+import { type Answer, Refusal, refusalAnswer } from '../contract/refusal.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Metrics } from '../metrics/index.ts'
@@ -74,17 +74,9 @@ export interface CallbackRequest {
   requestId?: string | undefined
 }
 
-/** The answer to send: status, JSON body, and whether to close the connection after it. */
-export interface CallbackReply {
-  status: number
-  body: string
-  /** The body was not read to its end (too large, too slow): the connection must not be reused. */
-  close: boolean
-}
-
 /** The callback path, shared by the Hono route and the runtimes' direct entries. */
 export interface CallbackCore {
-  handle(request: CallbackRequest): Promise<CallbackReply>
+  handle(request: CallbackRequest): Promise<Answer>
 }
 
 /** Request ids: unique across replicas by a random prefix, and cheap, one counter per request. */
@@ -298,10 +290,7 @@ export function createCallbackCore(deps: CallbackCoreDeps): CallbackCore {
         ms: Math.round(ms * 100) / 100,
       })
       if (!refusal) return { status: 200, body: OK_ANSWER_JSON, close: false }
-      const { status, body } = refusalAnswer(refusal)
-      // A body that is too large or too slow was not read to its end: close the connection rather than
-      // leave the rest of it on a keep-alive socket.
-      return { status, body, close: refusal.kind === 'BODY_TOO_LARGE' || refusal.kind === 'BODY_TIMEOUT' }
+      return refusalAnswer(refusal)
     },
   }
 }

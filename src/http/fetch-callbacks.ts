@@ -1,4 +1,4 @@
-import { replyResponse } from './answers.ts'
+import { toResponse } from './answers.ts'
 import type { CallbackCore } from './callback-core.ts'
 import { readBody } from './read-body.ts'
 
@@ -26,8 +26,6 @@ export function answerCallbacksOnFetch<I>(
 ): (request: Request, info: I) => Response | Promise<Response> {
   return (request, info) => {
     if (request.method !== 'POST' || !isCallbackUrl(request.url)) return fallback(request, info)
-    return callbacks
-      .handle({ url: request.url, readBody: (maxBytes) => readBody(request, maxBytes) })
-      .then(replyResponse)
+    return callbacks.handle({ url: request.url, readBody: (maxBytes) => readBody(request, maxBytes) }).then(toResponse)
   }
 }

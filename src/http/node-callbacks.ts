@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { Answer } from '../contract/refusal.ts'
 import { CLOSING_HEADERS, JSON_HEADERS } from './answers.ts'
-import type { CallbackCore, CallbackReply } from './callback-core.ts'
+import type { CallbackCore } from './callback-core.ts'
 import { bodyCutShort, bodyTooLarge } from './read-body.ts'
 
 /**
@@ -33,7 +34,7 @@ export function answerCallbacksOnNode(callbacks: CallbackCore, fallback: Request
 }
 
 /** Sends a reply with the headers @hono/node-server would send for the same Response. */
-function send(res: ServerResponse, { status, body, close }: CallbackReply): void {
+function send(res: ServerResponse, { status, body, close }: Answer): void {
   res.writeHead(status, { ...(close ? CLOSING_HEADERS : JSON_HEADERS), 'content-length': Buffer.byteLength(body) })
   res.end(body)
 }

@@ -3,7 +3,7 @@ import type { App } from '../app-env.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 import { CallbackBody } from '../contract/callback-bodies.ts'
 import { CallbackQuery } from '../contract/callback-query.ts'
-import { replyResponse } from '../http/answers.ts'
+import { toResponse } from '../http/answers.ts'
 import type { CallbackCore } from '../http/callback-core.ts'
 import { readBody } from '../http/read-body.ts'
 import { headersTooLarge } from './responses.ts'
@@ -62,6 +62,6 @@ export function registerCallbackRoute(app: App, core: CallbackCore): void {
       readBody: (maxBytes) => readBody(c.req.raw, maxBytes),
       requestId: c.get('requestId'),
     })
-    return replyResponse(reply)
+    return toResponse(reply)
   })
 }

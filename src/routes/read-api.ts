@@ -9,7 +9,6 @@ import {
   TopicParams,
 } from '../contract/read-api.ts'
 import { Refusal } from '../contract/refusal.ts'
-import { failJson } from '../http/answers.ts'
 import { decodeCursor, encodeCursor } from '../http/cursor.ts'
 import { requireBearer } from '../http/require-bearer.ts'
 import type { Metrics } from '../metrics/index.ts'
@@ -105,13 +104,7 @@ export function registerReadApi(
   app.openapi(getTopicRoute, async (c) => {
     const { TopicId } = c.req.valid('param')
     const topic = await store.getTopic(TopicId)
-    if (!topic)
-      return failJson(
-        c,
-        new Refusal('NOT_FOUND', `No topic with TopicId ${JSON.stringify(TopicId.slice(0, 200))}`) as Refusal & {
-          status: 404
-        },
-      )
+    if (!topic) throw new Refusal('NOT_FOUND', `No topic with TopicId ${JSON.stringify(TopicId.slice(0, 200))}`)
     return c.json(topic, 200)
   })
 
