@@ -6,11 +6,11 @@
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { freePort } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const RATE = Number(process.env.BENCH_CHANGES_RATE ?? 200)
@@ -19,14 +19,6 @@ const PG_SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const SDKAPPID = '1400000000'
 const TOKEN = 'bench-token'
 const API_TOKEN = 'bench-api-token'
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 
 async function start(env) {
   const port = await freePort()

@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +12,7 @@ import autocannon from 'autocannon'
 import Libsql from 'libsql'
 import { fixedRate } from './fixed-rate.mjs'
 import { mainThreadCpuMs, peakRssMb, processCpuMs } from './proc.mjs'
-import { spawnServer } from './spawn-server.mjs'
+import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const DENO = join(ROOT, 'node_modules/.bin/deno')
@@ -32,14 +31,6 @@ const DENO_FLAGS = [
   '--allow-ffi',
   '--allow-sys',
 ]
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 
 async function start(bin, args, env, logFile) {
   const port = await freePort()

@@ -3,6 +3,7 @@
 // drop log lines (it holds at most a few MB of unread output), which would flatter its figures.
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 
 /**
  * Spawns `bin args` with stdout appended to `logFile`, and resolves with the child once it has logged
@@ -24,3 +25,12 @@ export async function spawnServer(bin, args, { cwd, env, logFile }) {
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
 }
+
+/** A port free on 127.0.0.1 right now, for a server to listen on. */
+export const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })

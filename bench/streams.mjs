@@ -6,12 +6,11 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fixedRate } from './fixed-rate.mjs'
-import { spawnServer } from './spawn-server.mjs'
+import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const DENO = join(ROOT, 'node_modules/.bin/deno')
@@ -25,14 +24,6 @@ const RUNTIMES = {
   node: (script) => [process.execPath, [join(ROOT, script)]],
   deno: () => [DENO, ['run', `--config=${join(ROOT, 'deno.json')}`, '-A', join(ROOT, 'src/deno.ts')]],
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 
 async function start(runtime, databaseUrl, logFile) {
   const port = await freePort()

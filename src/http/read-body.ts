@@ -1,6 +1,5 @@
 import { Refusal } from '../contract/refusal.ts'
-
-const EMPTY = new Uint8Array(0)
+import { readCapped } from './read-capped.ts'
 
 /** The refusal of a body past the cap; every way of reading a body refuses with this one. */
 export const bodyTooLarge = (maxBytes: number) =>
@@ -43,26 +42,5 @@ async function readWhole(request: Request, maxBytes: number): Promise<Uint8Array
   // With a declared length within the cap, the runtime reads exactly that many bytes: take the fast
   // path (on Node, @hono/node-server reads straight from the socket, with no web stream).
   if (declared !== null && /^\d+$/.test(declared)) return new Uint8Array(await request.arrayBuffer())
-  if (request.body === null) return EMPTY
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const body = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    body.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return body
+  return readCapped(request.body, maxBytes, tooLarge)
 }

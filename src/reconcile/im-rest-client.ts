@@ -11,7 +11,7 @@ import {
 } from './im-answers.ts'
 import { ImApiError } from './im-api-error.ts'
 import { makeUserSig } from './make-user-sig.ts'
-import { AnswerTooLarge, readCapped } from './read-answer.ts'
+import { AnswerTooLarge, readAnswer } from './read-answer.ts'
 
 export type { ImTopic } from './im-answers.ts'
 export { ImApiError } from './im-api-error.ts'
@@ -201,7 +201,7 @@ export function createImRestClient({
           transient: status === 429 || status >= 500,
         })
       }
-      bytes = await readCapped(res, maxAnswerBytes)
+      bytes = await readAnswer(res, maxAnswerBytes)
     } catch (error) {
       if (error instanceof ImApiError) throw error
       signal?.throwIfAborted()
