@@ -21,13 +21,13 @@ const SDKAPPID = '1400000000'
 const TOKEN = 'bench-token'
 const API_TOKEN = 'bench-api-token'
 const RUNTIMES = {
-  node: (script) => [process.execPath, [join(ROOT, script)]],
-  deno: () => [DENO, ['run', `--config=${join(ROOT, 'deno.json')}`, '-A', join(ROOT, 'src/deno.ts')]],
+  node: [process.execPath, [join(ROOT, 'dist/src/node.js')]],
+  deno: [DENO, ['run', `--config=${join(ROOT, 'deno.json')}`, '-A', join(ROOT, 'src/deno.ts')]],
 }
 
 async function start(runtime, databaseUrl, logFile) {
   const port = await freePort()
-  const [bin, args] = RUNTIMES[runtime]('dist/src/node.js')
+  const [bin, args] = RUNTIMES[runtime]
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -40,10 +40,10 @@ async function start(runtime, databaseUrl, logFile) {
     MAX_CHANGE_STREAMS: '300',
     // Every follower connects from 127.0.0.1 here.
     MAX_CONNECTIONS_PER_ADDRESS: '1000',
-    LOG_LEVEL: 'warn',
+    // spawnServer waits for the "listening" line; the log goes to a file.
+    LOG_LEVEL: 'info',
   }
-  // LOG_LEVEL warn writes no "listening" line: spawnServer waits for one, so log at info to a file.
-  const child = await spawnServer(bin, args, { cwd: ROOT, env: { ...env, LOG_LEVEL: 'info' }, logFile })
+  const child = await spawnServer(bin, args, { cwd: ROOT, env, logFile })
   return {
     port,
     url: `http://127.0.0.1:${port}`,

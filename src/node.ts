@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { getRequestListener } from '@hono/node-server'
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
@@ -13,6 +13,22 @@ import { clientErrorAnswer } from './http/client-error.ts'
 import { limitConnectionsPerAddress } from './http/limit-connections.ts'
 import { answerCallbacksOnNode } from './http/node-callbacks.ts'
 import { describeError } from './log/index.ts'
+
+/**
+ * The change streams' responses, so that stopping can end them at once, whether their clients read or
+ * not (a client that does not read would otherwise hold the exit until the 10 s cut-off). Noted on the
+ * app's side of the listener, so that POST /callback, answered before it, pays nothing for it.
+ */
+const streams = new Set<ServerResponse>()
+function noteStreams(listener: RequestListener): RequestListener {
+  return function noteStream(req: IncomingMessage, res: ServerResponse) {
+    if (req.method === 'GET' && req.url?.startsWith('/changes/stream')) {
+      streams.add(res)
+      res.once('close', () => streams.delete(res))
+    }
+    return listener(req, res)
+  }
+}
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
@@ -32,7 +48,7 @@ async function main(): Promise<void> {
       },
       // POST /callback is answered from Node's request straight by the app's callback path; the rest
       // goes through @hono/node-server to the app.
-      answerCallbacksOnNode(callbacks, getRequestListener(app.fetch, { hostname: config.host })),
+      answerCallbacksOnNode(callbacks, noteStreams(getRequestListener(app.fetch, { hostname: config.host }))),
     )
     // A port in use or a privileged port: one line that says what to do, not an unhandled 'error'.
     listening.once('error', (error) => reject(listenError(error, config.host, config.port)))
@@ -53,14 +69,6 @@ async function main(): Promise<void> {
   // only so many of them, so that it cannot lock the others out.
   server.maxConnections = config.maxConnections
   limitConnectionsPerAddress(server, config.maxConnectionsPerAddress)
-  // The change streams' responses, so that stopping can end them at once, whether their clients read
-  // or not (a client that does not read would otherwise hold the exit until the 10 s cut-off).
-  const streams = new Set<ServerResponse>()
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'GET' || !req.url?.startsWith('/changes/stream')) return
-    streams.add(res)
-    res.once('close', () => streams.delete(res))
-  })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
