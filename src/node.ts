@@ -19,8 +19,7 @@ import { describeError } from './log/index.ts'
  * not (a client that does not read would otherwise hold the exit until the 10 s cut-off). Noted on the
  * app's side of the listener, so that POST /callback, answered before it, pays nothing for it.
  */
-const streams = new Set<ServerResponse>()
-function noteStreams(listener: RequestListener): RequestListener {
+function noteStreams(streams: Set<ServerResponse>, listener: RequestListener): RequestListener {
   return function noteStream(req: IncomingMessage, res: ServerResponse) {
     if (req.method === 'GET' && req.url?.startsWith('/changes/stream')) {
       streams.add(res)
@@ -33,6 +32,7 @@ function noteStreams(listener: RequestListener): RequestListener {
 async function main(): Promise<void> {
   const booted = await boot(process.env)
   const { app, callbacks, config, store, log, reconciler, changeFeed, pruner } = booted
+  const streams = new Set<ServerResponse>()
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createServer(
       {
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       },
       // POST /callback is answered from Node's request straight by the app's callback path; the rest
       // goes through @hono/node-server to the app.
-      answerCallbacksOnNode(callbacks, noteStreams(getRequestListener(app.fetch, { hostname: config.host }))),
+      answerCallbacksOnNode(callbacks, noteStreams(streams, getRequestListener(app.fetch, { hostname: config.host }))),
     )
     // A port in use or a privileged port: one line that says what to do, not an unhandled 'error'.
     listening.once('error', (error) => reject(listenError(error, config.host, config.port)))
