@@ -12,6 +12,17 @@ import { allTopicIds, type RunningService, sendSigned, startService } from '../h
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/** Runs `work` on a client of its own. */
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
 /** Whether another session holds the change counter's row lock right now. */
 async function counterLocked(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url })
@@ -57,11 +68,22 @@ describe.skipIf(!postgresAvailable)(
         return status
       }
 
+      // A commit holds the counter's lock for a moment only; in this throwaway database each update of
+      // the counter takes 20 ms more (a trigger), so that stopping a busy replica catches it holding
+      // the lock in a few tries rather than by luck. It is what a slow disk or a loaded server does.
+      await withClient(db.url, (client) =>
+        client.query(`
+          create function slow_counter() returns trigger language plpgsql as $$
+            begin perform pg_sleep(0.02); return new; end $$;
+          create trigger slow_counter after update on change_counter for each row execute function slow_counter();
+        `),
+      )
       // Keep the replica busy with creates, and stop it until it is caught holding the counter's lock.
       let caught = false
-      for (let attempt = 0; attempt < 200 && !caught; attempt++) {
+      const trying = performance.now()
+      while (!caught && performance.now() - trying < 60_000) {
         const load = Array.from({ length: 20 }, () => create(paused!))
-        await sleep(Math.random() * 5)
+        await sleep(Math.random() * 10)
         paused!.child.kill('SIGSTOP')
         await sleep(20)
         caught = await counterLocked(db.url)
