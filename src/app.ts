@@ -179,7 +179,9 @@ export function assembleApp({
 
   app.onError((error, c) => {
     const where = { requestId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, 200) }
-    return refuse(c, refusalFor(error, where, { log, deadlineMs: config.callbackDeadlineMs }))
+    // Callbacks answer their own failures (the callback core); what reaches here is a read.
+    const unavailable = 'The database is unavailable, so nothing can be read now; try again in a few seconds.'
+    return refuse(c, refusalFor(error, where, { log, deadlineMs: config.callbackDeadlineMs, unavailable }))
   })
 
   app.notFound((c) =>

@@ -8,7 +8,7 @@ import { createLogger, describeError, type Logger } from './log/index.ts'
 import { createMetrics } from './metrics/index.ts'
 import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import { createEventPruner, type EventPruner } from './retention/index.ts'
-import { openStore, type Store } from './store/index.ts'
+import { openStore, type Store, StoreOpenError } from './store/index.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
@@ -198,8 +198,8 @@ export function listenError(error: unknown, host: string, port: number): Startup
 }
 
 /**
- * What the entries print when startup fails: the message alone for a bad configuration or a failed
- * listen, which say what to do; a JSON error line for anything unexpected.
+ * What the entries print when startup fails: the message alone for a bad configuration, a database
+ * that cannot be opened or a failed listen, which say what to do; a JSON error line for anything unexpected.
  *
  * @example
  * ```ts
@@ -207,6 +207,7 @@ export function listenError(error: unknown, host: string, port: number): Startup
  * ```
  */
 export function startupFailure(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof StartupError) return error.message
+  if (error instanceof ConfigError || error instanceof StartupError || error instanceof StoreOpenError)
+    return error.message
   return JSON.stringify({ level: 'error', msg: 'startup failed', ...describeError(error) })
 }

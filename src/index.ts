@@ -68,6 +68,7 @@ export {
   type Store,
   StoreError,
   type StoreKind,
+  StoreOpenError,
   type TopicProfile,
 } from './store/index.ts'
 export { type CallbackCredentials, sign, type VerifyCallbackOptions, verifyCallback } from './verify/index.ts'

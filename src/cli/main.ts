@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `im-topic-sync` command: `send`, `replay`, `migrate`, `reconcile`.
+ * The `im-topic-sync` command: `serve`, `send`, `replay`, `migrate`, `reconcile`. Runs on Node (its
+ * shebang) and on Deno (`deno run -A …/cli/main.js`).
  * @module
  */
 import { describeError } from '../log/index.ts'
@@ -19,10 +20,19 @@ function exitWhenWritten(code: number): void {
   process.stderr.write('', done)
 }
 
-runCli(process.argv.slice(2), { env: process.env, out: (l) => console.log(l), err: (l) => console.error(l) }).then(
-  exitWhenWritten,
-  (error: unknown) => {
-    console.error(JSON.stringify({ level: 'error', msg: 'command failed', ...describeError(error) }))
-    exitWhenWritten(1)
-  },
-)
+/**
+ * `serve`: the service's own entry for the runtime this runs on, beside this file (`.js` once built, `.ts`
+ * when run from the sources). It listens until SIGTERM or SIGINT and then exits the process itself.
+ */
+async function serve(): Promise<never> {
+  const runtime = 'Deno' in globalThis ? 'deno' : 'node'
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+  await import(new URL(`../${runtime}${extension}`, import.meta.url).href)
+  return new Promise<never>(() => {})
+}
+
+const io = { env: process.env, out: (l: string) => console.log(l), err: (l: string) => console.error(l), serve }
+runCli(process.argv.slice(2), io).then(exitWhenWritten, (error: unknown) => {
+  console.error(JSON.stringify({ level: 'error', msg: 'command failed', ...describeError(error) }))
+  exitWhenWritten(1)
+})

@@ -8,7 +8,7 @@ import {
   MassDeleteRefused,
   reconcileMirror,
 } from '../reconcile/index.ts'
-import { describeDatabaseUrl, openStore } from '../store/index.ts'
+import { describeDatabaseUrl, openStore, StoreOpenError } from '../store/index.ts'
 import { replayRejected } from './replay.ts'
 import { sampleBody, sendCallback } from './send.ts'
 
@@ -17,6 +17,8 @@ export interface CliIo {
   env: Record<string, string | undefined>
   out(line: string): void
   err(line: string): void
+  /** Starts the service on this runtime and never resolves: the service exits the process when it stops. */
+  serve?(): Promise<never>
 }
 
 const BIN = 'im-topic-sync'
@@ -24,6 +26,7 @@ const BIN = 'im-topic-sync'
 const USAGE = `Usage: ${BIN} <command> [options]
 
 Commands:
+  serve     Run the service (callbacks, read API, /docs), configured by the environment
   send      Sign and post a callback as Tencent Cloud IM does, and print IM's view of the answer
   replay    Re-run rejected callbacks through the current handlers, after a fix
   migrate   Bring the database (DATABASE_URL, or ./data/callbacks.db) to the newest schema
@@ -32,6 +35,18 @@ Commands:
 Run '${BIN} <command> --help' for a command's options.`
 
 const COMMANDS = {
+  serve: {
+    usage: `Usage: ${BIN} serve
+
+Runs the service on the runtime that runs this command (Node, or Deno with
+'deno run -A …/cli/main.js serve'), configured by the environment: PORT, HOST, DATABASE_URL,
+IM_SDKAPPID, IM_CALLBACK_TOKEN, API_TOKEN and the rest (see docs/configuration.md). Stops gracefully
+on SIGTERM and SIGINT: it finishes what is in flight, commits pending writes, and exits 0.
+
+Options:
+  -h, --help         this help`,
+    options: { help: { type: 'boolean', short: 'h' } },
+  },
   send: {
     usage: `Usage: ${BIN} send [options]
 
@@ -252,7 +267,12 @@ async function reconcile(values: Record<string, string | boolean | undefined>, i
   }
 }
 
-const RUN = { send, replay, migrate, reconcile } as const
+async function serve(_values: unknown, io: CliIo): Promise<number> {
+  if (io.serve === undefined) throw new UsageError('serve runs only from the im-topic-sync command itself')
+  return io.serve()
+}
+
+const RUN = { serve, send, replay, migrate, reconcile } as const
 
 /**
  * The `im-topic-sync` command line: returns the exit code (0 success, 1 failure, 2 usage error).
@@ -288,7 +308,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.err(`${BIN} ${name}: ${error.message}\nRun '${BIN} ${name} --help' for its options.`)
       return 2
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof StoreOpenError) {
       io.err(error.message)
       return 1
     }

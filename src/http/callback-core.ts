@@ -106,6 +106,8 @@ export interface RequestPlace {
   path: string
 }
 
+const CALLBACK_NOT_STORED = 'The database is unavailable; nothing was stored. IM may retry.'
+
 /**
  * The refusal to answer an error with, logged as it deserves: a refusal at debug level, a database
  * failure or a missed deadline at error level (someone must look), anything else as an internal error.
@@ -119,7 +121,11 @@ export interface RequestPlace {
 export function refusalFor(
   error: unknown,
   where: RequestPlace,
-  { log, deadlineMs }: { log: Logger; deadlineMs: number },
+  {
+    log,
+    deadlineMs,
+    unavailable = CALLBACK_NOT_STORED,
+  }: { log: Logger; deadlineMs: number /** What a database outage means for this request. */; unavailable?: string },
 ): Refusal {
   if (error instanceof Refusal) {
     log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
@@ -127,9 +133,7 @@ export function refusalFor(
   }
   if (error instanceof StoreError) {
     log.error('store unavailable', { ...where, ...describeError(error) })
-    return new Refusal('STORE_UNAVAILABLE', 'The database is unavailable; nothing was stored. IM may retry.', {
-      cause: error,
-    })
+    return new Refusal('STORE_UNAVAILABLE', unavailable, { cause: error })
   }
   if (error instanceof DeadlineError) {
     log.error('deadline exceeded', { ...where, deadlineMs })

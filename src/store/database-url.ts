@@ -16,6 +16,35 @@ export class DatabaseUrlError extends Error {
 
 const SUPPORTED = 'use postgres:// or postgresql:// for PostgreSQL, or file: or a plain path for SQLite'
 
+const ENCODE = "percent-encode it (encodeURIComponent: '/' is %2F, '#' is %23, '?' is %3F, '@' is %40, ':' is %3A)"
+
+/**
+ * A PostgreSQL URL as given, once it parses as one: a password holding an unencoded `/`, `#` or `?`
+ * would otherwise move the rest of the URL into a path, a fragment or a query, and the service would
+ * try to reach a host named after the user. The messages never show the URL.
+ */
+function checkPostgresUrl(url: string): string {
+  const rest = url.replace(/^postgres(ql)?:\/\//i, '')
+  const at = rest.lastIndexOf('@')
+  if (at > 0) {
+    const userinfo = rest.slice(0, at)
+    const reserved = /[/#?]/.exec(userinfo)?.[0]
+    if (reserved !== undefined && userinfo.split(/[/#?]/)[0]!.includes(':')) {
+      throw new DatabaseUrlError(
+        `DATABASE_URL's password holds a "${reserved}" that is not percent-encoded, so the URL's host cannot be found; ${ENCODE}`,
+      )
+    }
+  }
+  try {
+    new URL(url)
+  } catch {
+    throw new DatabaseUrlError(
+      `DATABASE_URL is not a valid URL (postgres://user:password@host:5432/database); if the user or the password holds a reserved character, ${ENCODE}`,
+    )
+  }
+  return url
+}
+
 /**
  * Which database a `DATABASE_URL` names: `postgres://` and `postgresql://` URLs select PostgreSQL;
  * unset, a `file:` URL or a plain path select SQLite. Any other scheme (`mysql://`, a typo such as
@@ -31,7 +60,7 @@ export function describeDatabaseUrl(
   url: string | undefined,
 ): { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string } {
   if (url === undefined || url === '') return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH }
-  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url }
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url: checkPostgresUrl(url) }
   if (/^file:/i.test(url)) {
     // file:///abs/path, file:/abs/path and file:relative/path all name a path.
     const path = url.replace(/^file:(\/\/(?=\/))?/i, '')

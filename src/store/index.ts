@@ -4,6 +4,7 @@
  */
 
 export { DatabaseUrlError, DEFAULT_SQLITE_PATH, describeDatabaseUrl } from './database-url.ts'
+export { StoreOpenError } from './open-failure.ts'
 export { openStore } from './open-store.ts'
 export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 export { openSqliteStore } from './sqlite.ts'

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { topicBody } from '../fixtures/index.ts'
+import { API_TOKEN } from '../helpers/app.ts'
 import { createThrowawayDatabase, postgresAvailable, SERVER_URL } from '../helpers/postgres.ts'
 import { allTopicIds, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
@@ -159,6 +160,13 @@ describe.skipIf(!postgresAvailable)('PostgreSQL (skipped only when no server is 
         expect(during.status).toBe(503)
         expect(during.answer).toMatchObject({ ActionStatus: 'FAIL', ErrorCode: 5001 })
         expect(during.answer.ErrorInfo).toBe('The database is unavailable; nothing was stored. IM may retry.')
+        // A read says what an outage means for a read, not the callback's text.
+        const read = await fetch(`${service.url}/topics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+        expect(read.status).toBe(503)
+        expect(await read.json()).toMatchObject({
+          ErrorCode: 5001,
+          ErrorInfo: 'The database is unavailable, so nothing can be read now; try again in a few seconds.',
+        })
         const ready = await fetch(`${service.url}/readyz`)
         expect(ready.status).toBe(503)
         expect(await ready.json()).toEqual({
