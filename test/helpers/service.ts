@@ -27,6 +27,11 @@ export interface StartOptions {
   cwd?: string
   /** A command to run instead of the runtime's entry, as a user types it: `['npm', ['start']]`. */
   command?: [string, string[]]
+  /**
+   * Runs the command in a process group of its own, and `stop()` signals the whole group, as a
+   * terminal's Ctrl-C does: for wrappers such as npx that do not pass a signal on.
+   */
+  group?: boolean
 }
 
 function entry(runtime: 'node' | 'deno'): [string, string[]] {
@@ -54,10 +59,12 @@ export function startService({
   env = {},
   cwd = ROOT,
   command,
+  group = false,
 }: StartOptions = {}): Promise<RunningService> {
   const [bin, args] = command ?? entry(runtime)
   const child = spawn(bin, args, {
     cwd,
+    detached: group,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -90,7 +97,8 @@ export function startService({
         child,
         exited,
         stop: async (signal = 'SIGTERM') => {
-          child.kill(signal)
+          if (group) process.kill(-child.pid!, signal)
+          else child.kill(signal)
           return exited
         },
         waitForLog: async (text) => {
