@@ -21,10 +21,17 @@ export interface paths {
          *     - `Group.CallbackAfterCreateTopic` is validated against `CallbackAfterCreateTopic` and the topic
          *       is stored once (a re-delivery is answered OK and changes nothing);
          *     - `Group.CallbackAfterTopicDestroyed` marks the listed topics deleted;
+         *     - `Group.CallbackAfterGroupDestroyed` marks every topic of the Community deleted;
+         *     - `Group.CallbackAfterTopicInfoChanged` applies the change to the topic it names, and asks
+         *       reconciliation to read the group's profiles from IM when it is on;
          *     - any other command, including every "before" command, is logged and answered OK, because a
          *       FAIL to a "before" callback would block the user's action.
          *
          *     The answer is sent only after the callback's writes have committed.
+         *
+         *     **For IM, not for "Test Request".** This page's "Test Request" cannot compute `Sign`: with a
+         *     token configured it is answered 401. Use the samples, which sign with `$IM_CALLBACK_TOKEN`, or
+         *     `im-topic-sync send`.
          */
         post: operations["receiveCallback"];
         delete?: never;
@@ -45,12 +52,7 @@ export interface paths {
          * @description One topic, by its ID, deleted or not. Topic IDs contain `#`, which ends a URL's path: the
          *     client must percent-encode the raw ID as one path segment (`encodeURIComponent` in
          *     JavaScript), so `@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5` is sent as
-         *     `%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5`:
-         *
-         *     ```
-         *     curl -H "Authorization: Bearer $API_TOKEN" \
-         *       http://127.0.0.1:8080/topics/%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5
-         *     ```
+         *     `%40TGS%23_%40TGS%23cQVLVHIM62CJ%40TOPIC%23_%40TOPIC%23cRTE3HIM62C5` (as in the samples).
          *
          *     Some generated clients encode path parameters (give them the raw ID), others do not (encode it
          *     yourself). `GET /topics?TopicId=…` is a query parameter, which every client encodes; it also
@@ -633,6 +635,37 @@ export interface components {
              */
             DeletedAt: string | null;
         };
+        /**
+         * @description A page of topics.
+         * @example {
+         *       "items": [
+         *         {
+         *           "GroupId": "@TGS#2J4SZEAEL",
+         *           "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5",
+         *           "Name": "MyFirstTopic",
+         *           "Type": "Community",
+         *           "Owner_Account": "leckie",
+         *           "Operator_Account": "group_root",
+         *           "UserDefinedDataList": [
+         *             {
+         *               "Key": "UserDefined1",
+         *               "Value": "hello"
+         *             }
+         *           ],
+         *           "ClientIP": "127.0.0.1",
+         *           "OptPlatform": "RESTAPI",
+         *           "Introduction": null,
+         *           "Notification": null,
+         *           "FaceUrl": null,
+         *           "CustomString": null,
+         *           "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *           "UpdatedAt": "2026-11-22T08:15:00.000Z",
+         *           "DeletedAt": null
+         *         }
+         *       ],
+         *       "nextCursor": null
+         *     }
+         */
         TopicPage: {
             items: components["schemas"]["Topic"][];
             /** @description Pass it as `cursor` for the next page; null on the last page. */
@@ -645,7 +678,37 @@ export interface components {
          * @enum {string}
          */
         ChangeKind: "created" | "updated" | "deleted";
-        /** @description One change to a topic, with the topic as it is after the change. */
+        /**
+         * @description One change to a topic, with the topic as it is after the change.
+         * @example {
+         *       "position": 42,
+         *       "kind": "created",
+         *       "at": "2026-11-22T08:15:00.000Z",
+         *       "topic": {
+         *         "GroupId": "@TGS#2J4SZEAEL",
+         *         "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5",
+         *         "Name": "MyFirstTopic",
+         *         "Type": "Community",
+         *         "Owner_Account": "leckie",
+         *         "Operator_Account": "group_root",
+         *         "UserDefinedDataList": [
+         *           {
+         *             "Key": "UserDefined1",
+         *             "Value": "hello"
+         *           }
+         *         ],
+         *         "ClientIP": "127.0.0.1",
+         *         "OptPlatform": "RESTAPI",
+         *         "Introduction": null,
+         *         "Notification": null,
+         *         "FaceUrl": null,
+         *         "CustomString": null,
+         *         "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *         "UpdatedAt": "2026-11-22T08:15:00.000Z",
+         *         "DeletedAt": null
+         *       }
+         *     }
+         */
         TopicChange: {
             /** @description The change's place in the one global order of changes; also the SSE event's `id`. */
             position: number;
@@ -657,6 +720,70 @@ export interface components {
             at: string;
             topic: components["schemas"]["Topic"];
         };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "position": 42,
+         *           "kind": "created",
+         *           "at": "2026-11-22T08:15:00.000Z",
+         *           "topic": {
+         *             "GroupId": "@TGS#2J4SZEAEL",
+         *             "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5",
+         *             "Name": "MyFirstTopic",
+         *             "Type": "Community",
+         *             "Owner_Account": "leckie",
+         *             "Operator_Account": "group_root",
+         *             "UserDefinedDataList": [
+         *               {
+         *                 "Key": "UserDefined1",
+         *                 "Value": "hello"
+         *               }
+         *             ],
+         *             "ClientIP": "127.0.0.1",
+         *             "OptPlatform": "RESTAPI",
+         *             "Introduction": null,
+         *             "Notification": null,
+         *             "FaceUrl": null,
+         *             "CustomString": null,
+         *             "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *             "UpdatedAt": "2026-11-22T08:15:00.000Z",
+         *             "DeletedAt": null
+         *           }
+         *         },
+         *         {
+         *           "position": 43,
+         *           "kind": "deleted",
+         *           "at": "2026-11-22T09:00:00.000Z",
+         *           "topic": {
+         *             "GroupId": "@TGS#2J4SZEAEL",
+         *             "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#kX2M5HIM62D1",
+         *             "Name": "release-notes",
+         *             "Type": "Community",
+         *             "Owner_Account": "leckie",
+         *             "Operator_Account": "group_root",
+         *             "UserDefinedDataList": [
+         *               {
+         *                 "Key": "UserDefined1",
+         *                 "Value": "hello"
+         *               }
+         *             ],
+         *             "ClientIP": "127.0.0.1",
+         *             "OptPlatform": "RESTAPI",
+         *             "Introduction": null,
+         *             "Notification": null,
+         *             "FaceUrl": null,
+         *             "CustomString": null,
+         *             "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *             "UpdatedAt": "2026-11-22T09:00:00.000Z",
+         *             "DeletedAt": "2026-11-22T09:00:00.000Z"
+         *           }
+         *         }
+         *       ],
+         *       "nextCursor": "43",
+         *       "hasMore": false
+         *     }
+         */
         ChangePage: {
             items: components["schemas"]["TopicChange"][];
             /** @description Pass it as `after` to go on. Never null; keep it to resume later. */
@@ -707,11 +834,42 @@ export interface components {
              */
             Source: "callback" | "reconcile";
         };
+        /**
+         * @description A page of the event log.
+         * @example {
+         *       "items": [
+         *         {
+         *           "EventId": 7,
+         *           "ReceivedAt": "2026-11-22T08:16:02.000Z",
+         *           "CallbackCommand": "Group.CallbackAfterCreateTopic",
+         *           "Query": {
+         *             "SdkAppid": "1400000000",
+         *             "CallbackCommand": "Group.CallbackAfterCreateTopic",
+         *             "contenttype": "json",
+         *             "ClientIP": "127.0.0.1",
+         *             "OptPlatform": "RESTAPI",
+         *             "RequestTime": "1795335362"
+         *           },
+         *           "Body": "{\"CallbackCommand\":\"Group.CallbackAfterCreateTopic\",\"GroupId\":\"@TGS#2J4SZEAEL\",\"TopicId\":\"@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_x\",\"Operator_Account\":\"group_root\",\"Owner_Account\":\"leckie\",\"Type\":\"Community\"}",
+         *           "BodyBytes": 187,
+         *           "Outcome": "rejected",
+         *           "Reason": "Group.CallbackAfterCreateTopic body is invalid: Name is required (a string)",
+         *           "Source": "callback"
+         *         }
+         *       ],
+         *       "nextCursor": "7"
+         *     }
+         */
         CallbackEventPage: {
             items: components["schemas"]["CallbackEvent"][];
             /** @description Pass it as `cursor` for the next page; null on the last page. */
             nextCursor: string | null;
         };
+        /**
+         * @example {
+         *       "status": "ok"
+         *     }
+         */
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -790,7 +948,7 @@ export interface components {
                  * @example {
                  *       "ActionStatus": "FAIL",
                  *       "ErrorCode": 5001,
-                 *       "ErrorInfo": "The database is unavailable"
+                 *       "ErrorInfo": "The database is unavailable, so nothing can be read now; try again in a few seconds."
                  *     }
                  */
                 "application/json": components["schemas"]["CallbackAnswer"];
@@ -1018,7 +1176,7 @@ export interface operations {
                      * @example {
                      *       "ActionStatus": "FAIL",
                      *       "ErrorCode": 5001,
-                     *       "ErrorInfo": "The database is unavailable; the callback was not stored"
+                     *       "ErrorInfo": "The database is unavailable; nothing was stored. IM may retry."
                      *     }
                      */
                     "application/json": components["schemas"]["CallbackAnswer"];
@@ -1333,6 +1491,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example # HELP im_callbacks_total Callbacks answered, by CallbackCommand and outcome.
+                     *     # TYPE im_callbacks_total counter
+                     *     im_callbacks_total{command="Group.CallbackAfterCreateTopic",outcome="stored"} 1
+                     */
                     "text/plain": string;
                 };
             };

@@ -1,15 +1,18 @@
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
-import { API_TOKEN, makeApp } from '../helpers/app.ts'
+import { API_TOKEN, makeApp, SDKAPPID, TOKEN } from '../helpers/app.ts'
 import { ROOT, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 
+const run = promisify(execFile)
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const present = existsSync(CHROMIUM)
 if (!present) {
@@ -153,6 +156,41 @@ describe.skipIf(!present)('the API reference in a real browser (skipped only wit
     expect(await page.locator('link[rel="icon"]').count()).toBeGreaterThan(0)
     await page.close()
   })
+
+  it("runs the callback's shell sample and the get-topic sample as the page shows them", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    try {
+      await page.goto(`${service.url}/docs`)
+      await page.getByText('Receive a Tencent Cloud IM callback').first().waitFor({ timeout: 20_000 })
+      /** The text of the rendered code sample that contains `marker`: what the reader copies. */
+      const sample = async (marker: string) => {
+        const code = page.locator('code').filter({ hasText: marker }).first()
+        await code.waitFor({ timeout: 20_000 })
+        return (await code.textContent())!
+      }
+      // The reader's shell: their token, their app, the service's URL; nothing else of the test's.
+      const shell = (code: string) =>
+        run('bash', ['-c', code], {
+          env: {
+            PATH: process.env.PATH!,
+            IM_CALLBACK_TOKEN: TOKEN,
+            IM_SDKAPPID: SDKAPPID,
+            API_TOKEN,
+            IMSYNC_URL: service.url,
+          },
+        })
+      const callback = await sample('sha256sum')
+      expect(callback).not.toContain(TOKEN)
+      const posted = await shell(callback)
+      expect(JSON.parse(posted.stdout)).toEqual({ ActionStatus: 'OK', ErrorCode: 0, ErrorInfo: '' })
+
+      await page.getByText('Read one synced topic').first().click()
+      const read = await shell(await sample('8080}/topics/%40TGS%23'))
+      expect(JSON.parse(read.stdout)).toMatchObject({ TopicId: sampleAfterCreateTopic.TopicId, Name: 'MyFirstTopic' })
+    } finally {
+      await page.close()
+    }
+  }, 90_000)
 
   // Each "Test Request" gets a page of its own: a modal left open (or still closing) on a shared page
   // can cover the next click, and on a loaded 2-core machine that hung the test (CI, Node 24).
