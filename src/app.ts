@@ -35,7 +35,7 @@ export type AppConfig = CallbackConfig &
  * ```
  */
 export interface AppDeps {
-  /** `sdkAppId` is required; the rest default as in the README (no token: `Sign` is not checked). */
+  /** `sdkAppId` is required; the rest default as in docs/configuration.md (no token: `Sign` is not checked). */
   config: Pick<AppConfig, 'sdkAppId'> & Partial<AppConfig>
   store: Store
   /** The clock, in milliseconds since the epoch. */

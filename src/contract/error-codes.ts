@@ -1,6 +1,6 @@
 /**
  * The service's own error codes: one per kind of failure, none of them 0, each with the HTTP status it
- * is sent with. The same table is in openapi.yaml (info.description) and in the README.
+ * is sent with. The same table is in openapi.yaml (info.description) and in docs/callbacks.md.
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely'
 
 /**
- * The tables, as the query layer sees them. They are part of the service's contract: the README
+ * The tables, as the query layer sees them. They are part of the service's contract: docs/operations.md
  * documents them for teams that read the database directly.
  */
 export interface Database {

@@ -32,6 +32,8 @@ export interface StartOptions {
    * terminal's Ctrl-C does: for wrappers such as npx that do not pass a signal on.
    */
   group?: boolean
+  /** How long it may take to listen (a command that installs first takes longer). */
+  startMs?: number
 }
 
 function entry(runtime: 'node' | 'deno'): [string, string[]] {
@@ -60,6 +62,7 @@ export function startService({
   cwd = ROOT,
   command,
   group = false,
+  startMs = 30_000,
 }: StartOptions = {}): Promise<RunningService> {
   const [bin, args] = command ?? entry(runtime)
   const child = spawn(bin, args, {
@@ -82,8 +85,8 @@ export function startService({
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`the service did not start within 30 s:\n${logs.join('\n')}`)),
-      30_000,
+      () => reject(new Error(`the service did not start within ${startMs / 1000} s:\n${logs.join('\n')}`)),
+      startMs,
     )
     const onLine = (line: string) => {
       logs.push(line)

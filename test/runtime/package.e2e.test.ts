@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { API_TOKEN } from '../helpers/app.ts'
+import { block } from '../helpers/doc-blocks.ts'
 import { DENO, listens, ROOT, sendSigned, startService } from '../helpers/service.ts'
 
 // The production path as docs/deploy.md gives it: `npm pack`, the tarball installed with
@@ -13,10 +14,11 @@ import { DENO, listens, ROOT, sendSigned, startService } from '../helpers/servic
 
 const run = promisify(execFile)
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-package-'))
-const app = join(scratch, 'app')
+// Where docs/deploy.md's install block puts the service: a folder beside the tarball.
+const app = join(scratch, 'im-topic-sync')
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-/** Bytes under `path`, as `du` counts them but without following links. */
+/** Bytes under `path`, without following links. */
 function sizeOf(path: string): number {
   const stat = statSync(path, { throwIfNoEntry: false })
   if (!stat) return 0
@@ -24,21 +26,40 @@ function sizeOf(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0)
 }
 
+/**
+ * npm as this machine's user has it: from its cache first, with no audit or funding request. The
+ * registry may be out of reach (a closed network), and the blocks run as written.
+ */
+const NPM_OFFLINE = { npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
+
 beforeAll(async () => {
-  // dist/ is fresh (the e2e tier's setup made sure): pack it as it is, without prepack's rebuild, which
-  // would rewrite dist/ under the other suites' running services.
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], {
-    cwd: ROOT,
-  })
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }]
-  mkdirSync(app)
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  await run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(scratch, filename)], {
-    cwd: app,
-  })
+  // docs/deploy.md's `npm pack`, with --ignore-scripts: prepack would rebuild dist/ under the other
+  // suites' running services, and the e2e tier's setup has made sure that dist/ is fresh.
+  expect(block('deploy-pack').trim()).toBe('npm pack')
+  await run('npm', ['pack', '--ignore-scripts', '--pack-destination', scratch], { cwd: ROOT })
 }, 180_000)
 
 describe('the packed tarball, installed with --omit=dev into an empty folder', () => {
+  // The tests below use the folder this first one installs.
+  it("installs and serves as docs/deploy.md's block says, stopped by Ctrl-C", async () => {
+    const service = await startService({
+      command: ['bash', ['-c', `set -e\n${block('deploy-install')}`]],
+      cwd: scratch,
+      group: true,
+      env: NPM_OFFLINE,
+      startMs: 100_000,
+    })
+    try {
+      expect(service.logs.some((l) => l.includes('"store":"sqlite"'))).toBe(true)
+      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+      await service.stop('SIGINT')
+      expect(service.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
+      expect(existsSync(join(app, 'data', 'callbacks.db'))).toBe(true)
+    } finally {
+      service.child.kill('SIGKILL')
+    }
+  }, 120_000)
+
   it('holds the runtime dependencies only, in under 60 MB', () => {
     const modules = join(app, 'node_modules')
     const mb = sizeOf(modules) / 1024 / 1024
@@ -94,6 +115,16 @@ describe('the packed tarball, installed with --omit=dev into an empty folder', (
       }
     })
   })
+
+  it("installs in another project as docs/deploy.md's block says, by the tarball", async () => {
+    const other = join(scratch, 'other')
+    mkdirSync(other)
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block('another-project')], {
+      cwd: other,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...NPM_OFFLINE },
+    })
+    expect(stdout.trim().split('\n').at(-1)).toBe('17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061')
+  }, 120_000)
 
   it("gives another project the package's client by its name", async () => {
     const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'client.db')}` } })

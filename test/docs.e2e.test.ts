@@ -1,9 +1,17 @@
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
-import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
 import { OK_ANSWER_JSON } from '../src/contract/answer.ts'
 import { errorCodes } from '../src/contract/index.ts'
@@ -11,46 +19,26 @@ import { openSqliteStore } from '../src/store/index.ts'
 import { sign } from '../src/verify/index.ts'
 import { sampleAfterCreateTopic } from './fixtures/index.ts'
 import { API_TOKEN, SDKAPPID, TOKEN } from './helpers/app.ts'
+import { block, blocks, DOC_FILES, docText } from './helpers/doc-blocks.ts'
 import { IM_ADMIN, IM_SECRET_KEY, startFakeIm } from './helpers/fake-im.ts'
 import { createThrowawayDatabase, postgresAvailable } from './helpers/postgres.ts'
 import { freePort, listens, ROOT, sendSigned, startService } from './helpers/service.ts'
 
 const run = promisify(execFile)
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 const spec = readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')
-const scratch = mkdtempSync(join(tmpdir(), 'imsync-readme-'))
-// The TypeScript blocks import the package by its name, which resolves (package self-reference) only
+const scratch = mkdtempSync(join(tmpdir(), 'imsync-docs-'))
+// The JavaScript blocks import the package by its name, which resolves (package self-reference) only
 // from a file inside this package: they run from a folder under artifacts/ (ignored by git).
 mkdirSync(join(ROOT, 'artifacts'), { recursive: true })
-const inPackage = mkdtempSync(join(ROOT, 'artifacts', 'readme-'))
+const inPackage = mkdtempSync(join(ROOT, 'artifacts', 'docs-'))
 afterAll(() => {
   rmSync(scratch, { recursive: true, force: true })
   rmSync(inPackage, { recursive: true, force: true })
 })
 
-/** Every fenced block of the README with its language and the `<!-- readme-block: NAME -->` above it. */
-const blocks = [...readme.matchAll(/(?:<!-- readme-block: ([\w-]+) -->\n)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
-  name: m[1],
-  lang: m[2] ?? '',
-  code: m[3]!,
-}))
-
-/** The block named `name`: each runnable block is marked so, and run by one test below. */
-function block(name: string): string {
-  const found = blocks.filter((b) => b.name === name)
-  expect(found, `one README block marked readme-block: ${name}`).toHaveLength(1)
-  return found[0]!.code
-}
-
 /** The env a block runs in: no more of the test's own than a user's shell would have. */
 function shellEnv(extra: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH!, HOME: process.env.HOME!, HOST: '127.0.0.1', ...extra }
-}
-
-/** TypeScript as the README shows it, turned into a module that Node runs. */
-function transpile(code: string): string {
-  return ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
-    .outputText
 }
 
 /** The `| code | status |` rows of a Markdown error table. */
@@ -58,36 +46,65 @@ function errorRows(text: string): Array<[number, number]> {
   return [...text.matchAll(/^\s*\| (\d+) \| (\d{3}) \|/gm)].map((m) => [Number(m[1]), Number(m[2])])
 }
 
-const RUN_BY_THIS_FILE = [
-  'start',
-  'test',
-  'session-start',
-  'session-curl',
-  'session-send',
-  'session-read',
-  'reconcile',
-  'library',
-  'client',
-  'follow',
-  'changes-curl',
-  'types',
-  'postgres',
-]
+/** Each runnable block of the documentation, and the test file that runs (or checks) it. */
+const RUN_BY = {
+  start: 'test/docs.e2e.test.ts',
+  test: 'test/docs.e2e.test.ts',
+  session: 'test/docs.e2e.test.ts',
+  reconcile: 'test/docs.e2e.test.ts',
+  library: 'test/docs.e2e.test.ts',
+  client: 'test/docs.e2e.test.ts',
+  follow: 'test/docs.e2e.test.ts',
+  'changes-curl': 'test/docs.e2e.test.ts',
+  types: 'test/docs.e2e.test.ts',
+  postgres: 'test/docs.e2e.test.ts',
+  systemd: 'test/docs.e2e.test.ts',
+  dockerfile: 'test/docs.e2e.test.ts',
+  'deploy-pack': 'test/runtime/package.e2e.test.ts',
+  'deploy-install': 'test/runtime/package.e2e.test.ts',
+  'another-project': 'test/runtime/package.e2e.test.ts',
+}
 
-describe('the README', () => {
-  it('marks every shell and TypeScript block with the test that runs it', () => {
+describe('the README and docs/', () => {
+  it('marks every block but plain text with the test that runs it', () => {
     const runnable = blocks.filter((b) => b.lang !== 'text')
-    expect(
-      runnable.every((b) => ['sh', 'ts'].includes(b.lang)),
-      'blocks are sh, ts or text',
-    ).toBe(true)
-    expect(runnable.map((b) => b.name ?? '(unmarked)').sort()).toEqual([...RUN_BY_THIS_FILE].sort())
+    expect(runnable.map((b) => `${b.file}: ${b.name ?? '(unmarked)'}`).filter((b) => b.endsWith('(unmarked)'))).toEqual(
+      [],
+    )
+    expect(runnable.map((b) => b.name!).sort()).toEqual(Object.keys(RUN_BY).sort())
+    for (const [name, file] of Object.entries(RUN_BY))
+      expect(readFileSync(join(ROOT, file), 'utf8')).toContain(`block('${name}')`)
+  })
+
+  it('keeps the README to one page, linking every page of docs/, and every link resolves', () => {
+    const readme = docText('README.md')
+    expect(readme.split('\n').length).toBeLessThan(250)
+    for (const page of DOC_FILES.filter((f) => f !== 'README.md')) expect(readme).toContain(`](${page})`)
+    for (const file of DOC_FILES) {
+      for (const [, target] of docText(file).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        if (/^https?:/.test(target!)) continue
+        expect(existsSync(join(ROOT, dirname(file), target!)), `${file} links to ${target}`).toBe(true)
+      }
+    }
+  })
+
+  it('describes the product as it is: no history, nothing about the machines it was built on', () => {
+    for (const file of DOC_FILES.filter((f) => f !== 'docs/benchmarks.md'))
+      expect(docText(file), file).not.toMatch(/\bBefore,|\bused to\b|this project's (2-core )?machine|build machine/i)
   })
 
   it('lists exactly the error codes the service sends, as openapi.yaml does', () => {
     const expected = [[0, 200], ...Object.values(errorCodes).map(({ code, status }) => [code, status])].sort()
-    expect(errorRows(readme).sort()).toEqual(expected)
+    expect(errorRows(docText('docs/callbacks.md')).sort()).toEqual(expected)
     expect(errorRows(spec).sort()).toEqual(expected)
+  })
+
+  it('shows the Dockerfile of the repository, and a systemd unit that runs the tested command', () => {
+    const code = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    expect(code(block('dockerfile'))).toEqual(code(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')))
+    const unit = block('systemd')
+    expect(unit).toMatch(/^ExecStart=\/opt\/im-topic-sync\/node_modules\/\.bin\/im-topic-sync serve$/m)
+    expect(unit).toMatch(/^KillSignal=SIGTERM$/m)
   })
 
   it('runs the test command that .ci/run runs', () => {
@@ -118,34 +135,22 @@ describe('the README', () => {
     expect(await service.stop()).toBe(0)
   })
 
-  it('runs the signed-callback session as written: start, curl, send, read, stop', async () => {
+  it('runs the quick-start session as written: start, signed callback, read, follow, stop', async () => {
     const port = await freePort()
-    const out = join(scratch, 'session')
-    mkdirSync(out)
-    // Glue between the blocks, not part of them: wait for the service as a person would, and keep
-    // each block's output apart from the service's log lines.
-    const script = [
-      'set -uo pipefail',
-      block('session-start'),
-      'for _ in $(seq 1 300); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done',
-      ...['session-curl', 'session-send', 'session-read'].map(
-        (name) => `{\n${block(name)}\n} > ${out}/${name}.out 2>&1`,
-      ),
-    ].join('\n')
-    const { stdout } = await run('bash', ['-c', script], {
+    const { stdout } = await run('bash', ['-c', `set -uo pipefail\n${block('session')}`], {
       cwd: ROOT,
-      env: shellEnv({ PORT: String(port), DATABASE_URL: `file:${join(out, 'db.db')}` }),
+      env: shellEnv({ PORT: String(port), DATABASE_URL: `file:${join(scratch, 'session.db')}` }),
+      timeout: 120_000,
     })
-    expect(readFileSync(join(out, 'session-curl.out'), 'utf8')).toBe(OK_ANSWER_JSON)
-    const sent = readFileSync(join(out, 'session-send.out'), 'utf8')
-    expect(sent).toContain('HTTP 200 ActionStatus=OK ErrorCode=0')
-    expect(sent).toContain('IM would count this callback a success.')
-    const read = readFileSync(join(out, 'session-read.out'), 'utf8')
-    expect(JSON.parse(read)).toMatchObject({
+    // The service's log lines and the session's output share the terminal, as they do for a reader.
+    expect(stdout).toContain(OK_ANSWER_JSON)
+    const topic = stdout.split('\n').find((l) => l.startsWith('{"GroupId"'))
+    expect(JSON.parse(topic!)).toMatchObject({
       TopicId: sampleAfterCreateTopic.TopicId,
       Name: 'MyFirstTopic',
       DeletedAt: null,
     })
+    expect(stdout).toMatch(/id: 1\nevent: change\ndata: \{"position":1,"kind":"created"/)
     // The service the session started drained and stopped, and holds nothing.
     expect(stdout).toContain('"msg":"stopped"')
     expect(await listens(`http://127.0.0.1:${port}`)).toBe(false)
@@ -163,12 +168,13 @@ const __post = (q) => app.request('/im/callback?' + q, { method: 'POST', body: $
 const __signed = await __post(${JSON.stringify(query(TOKEN))})
 const __forged = await __post(${JSON.stringify(query('undefined'))})
 console.log(JSON.stringify({ signed: __signed.status, forged: __forged.status }))
+server.close()
 await store.close()
 `
-    writeFileSync(file, transpile(block('library')) + probe)
+    writeFileSync(file, block('library') + probe)
     const { stdout } = await run(process.execPath, [file], {
       cwd: ROOT,
-      env: shellEnv({ IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}` }),
+      env: shellEnv({ IM_CALLBACK_TOKEN: TOKEN, DATABASE_URL: `file:${dbFile}`, PORT: '0' }),
     })
     const lines = stdout.trim().split('\n')
     expect(lines[0]).toBe(`new topic ${sampleAfterCreateTopic.TopicId} MyFirstTopic`)
@@ -193,10 +199,7 @@ await store.close()
     try {
       expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
       const file = join(inPackage, 'client.mjs')
-      writeFileSync(
-        file,
-        `${transpile(block('client'))}\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n`,
-      )
+      writeFileSync(file, `${block('client')}\nconsole.log(JSON.stringify(page.data.items.map((t) => t.TopicId)))\n`)
       const { stdout } = await run(process.execPath, [file], {
         cwd: ROOT,
         env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }),
@@ -210,7 +213,7 @@ await store.close()
   it('runs the followChanges example: it catches up, follows live, and stops on SIGTERM', async () => {
     const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'follow.db')}` } })
     const file = join(inPackage, 'follow.mjs')
-    writeFileSync(file, transpile(block('follow')))
+    writeFileSync(file, block('follow'))
     const child = spawn(process.execPath, [file], {
       cwd: ROOT,
       env: shellEnv({ API_TOKEN, TOPIC_SYNC_URL: service.url }),
@@ -337,7 +340,6 @@ await store.close()
 
   it('has no block that points at a server the reader has not started', () => {
     // One port variable throughout: every URL of the session is built from $PORT.
-    for (const name of ['session-curl', 'session-send', 'session-read'])
-      expect(block(name)).not.toMatch(/127\.0\.0\.1:\d/)
+    expect(block('session')).not.toMatch(/127\.0\.0\.1:\d/)
   })
 })
