@@ -12,7 +12,9 @@ import {
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import ts from 'typescript'
 import { afterAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { OK_ANSWER_JSON } from '../src/contract/answer.ts'
 import { errorCodes } from '../src/contract/index.ts'
 import { openSqliteStore } from '../src/store/index.ts'
@@ -306,6 +308,53 @@ await store.close()
       await store.close()
     } finally {
       await im.close()
+    }
+  })
+
+  it('runs the TypeScript samples of /docs against the service: sign and post, read, page, follow', async () => {
+    const samples = Object.fromEntries(
+      Object.values(
+        parse(spec).paths as Record<
+          string,
+          Record<string, { operationId: string; 'x-codeSamples'?: Array<{ lang: string; source: string }> }>
+        >,
+      )
+        .flatMap((item) => Object.values(item))
+        .map((op) => [op.operationId, op['x-codeSamples']?.find((x) => x.lang === 'TypeScript')?.source]),
+    )
+    const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'samples.db')}` } })
+    const env = shellEnv({ API_TOKEN, IM_CALLBACK_TOKEN: TOKEN, IM_SDKAPPID: SDKAPPID, IMSYNC_URL: service.url })
+    /** The sample as a module beside the package, its types erased as a TypeScript runner would. */
+    const write = (name: string) => {
+      const file = join(inPackage, `${name}.mjs`)
+      const { outputText } = ts.transpileModule(samples[name]!, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      })
+      writeFileSync(file, outputText)
+      return file
+    }
+    const runSample = async (name: string) => (await run(process.execPath, [write(name)], { cwd: ROOT, env })).stdout
+    try {
+      expect(await runSample('receiveCallback')).toContain("200 { ActionStatus: 'OK', ErrorInfo: '', ErrorCode: 0 }")
+      expect(await runSample('getTopic')).toContain(`TopicId: '${sampleAfterCreateTopic.TopicId}'`)
+      expect(await runSample('listTopics')).toBe(`${sampleAfterCreateTopic.TopicId} MyFirstTopic\n`)
+      const follower = spawn(process.execPath, [write('listChanges')], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let out = ''
+      follower.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+      const exited = new Promise<number | null>((resolve) => follower.on('exit', resolve))
+      for (let waited = 0; !out.includes('\n'); waited += 20) {
+        if (waited > 10_000) throw new Error(`the followChanges sample printed nothing: ${out}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      follower.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(out).toBe(`1 created ${sampleAfterCreateTopic.TopicId}\n`)
+    } finally {
+      await service.stop()
     }
   })
 

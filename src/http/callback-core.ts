@@ -108,6 +108,14 @@ export interface RequestPlace {
 
 const CALLBACK_NOT_STORED = 'The database is unavailable; nothing was stored. IM may retry.'
 
+/** How {@link refusalFor} logs and words what it answers. */
+interface RefusalOptions {
+  log: Logger
+  deadlineMs: number
+  /** What a database outage means for this request: the callback's text unless given. */
+  unavailable?: string
+}
+
 /**
  * The refusal to answer an error with, logged as it deserves: a refusal at debug level, a database
  * failure or a missed deadline at error level (someone must look), anything else as an internal error.
@@ -121,11 +129,7 @@ const CALLBACK_NOT_STORED = 'The database is unavailable; nothing was stored. IM
 export function refusalFor(
   error: unknown,
   where: RequestPlace,
-  {
-    log,
-    deadlineMs,
-    unavailable = CALLBACK_NOT_STORED,
-  }: { log: Logger; deadlineMs: number /** What a database outage means for this request. */; unavailable?: string },
+  { log, deadlineMs, unavailable = CALLBACK_NOT_STORED }: RefusalOptions,
 ): Refusal {
   if (error instanceof Refusal) {
     log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
