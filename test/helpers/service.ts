@@ -84,10 +84,14 @@ export function startService({
   const logs: string[] = []
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the service did not start within ${startMs / 1000} s:\n${logs.join('\n')}`)),
-      startMs,
-    )
+    // A service that does not start is killed, with what it started (a group's npm install too).
+    const timer = setTimeout(() => {
+      try {
+        if (group) process.kill(-child.pid!, 'SIGKILL')
+        else child.kill('SIGKILL')
+      } catch {}
+      reject(new Error(`the service did not start within ${startMs / 1000} s:\n${logs.join('\n')}`))
+    }, startMs)
     const onLine = (line: string) => {
       logs.push(line)
       keepLogLine(line)
