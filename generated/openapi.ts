@@ -906,7 +906,7 @@ export interface components {
                 "application/json": components["schemas"]["CallbackAnswer"];
             };
         };
-        /** @description The bearer token is missing or wrong, or the service has no `API_TOKEN` configured. */
+        /** @description The bearer key is missing, unknown or revoked. */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -916,7 +916,23 @@ export interface components {
                  * @example {
                  *       "ActionStatus": "FAIL",
                  *       "ErrorCode": 4013,
-                 *       "ErrorInfo": "Authorization: Bearer <API_TOKEN> is missing"
+                 *       "ErrorInfo": "Authorization: Bearer <key> is missing"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CallbackAnswer"];
+            };
+        };
+        /** @description The key lacks the scope this operation needs; `ErrorInfo` names it. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ActionStatus": "FAIL",
+                 *       "ErrorCode": 4020,
+                 *       "ErrorInfo": "The key q3x7mzk2a4bcdefg lacks the scope events:read, which /events needs"
                  *     }
                  */
                 "application/json": components["schemas"]["CallbackAnswer"];
@@ -1209,6 +1225,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description No topic has this ID. */
             404: {
                 headers: {
@@ -1269,6 +1286,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
@@ -1302,6 +1320,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
@@ -1349,6 +1368,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             431: components["responses"]["HeadersTooLarge"];
             /** @description The database is unavailable, or this replica already serves `MAX_CHANGE_STREAMS` streams (`ErrorCode` 5003); retry later. */
             503: {
@@ -1403,6 +1423,7 @@ export interface operations {
             };
             400: components["responses"]["BadParameter"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["StoreUnavailable"];
         };
@@ -1500,6 +1521,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             431: components["responses"]["HeadersTooLarge"];
         };
     };

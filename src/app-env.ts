@@ -1,8 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { Principal } from './auth/key-ring.ts'
 import type { Refusal } from './contract/refusal.ts'
 
 /**
- * The variables every request carries; the callback route fills in what the log line reports. Shared
+ * The variables every request carries; the callback route fills in what the log line reports, and the
+ * read API's guard who made the request. Shared
  * by the app and its routes, so it lives apart from both.
  *
  * @example
@@ -11,7 +13,7 @@ import type { Refusal } from './contract/refusal.ts'
  * ```
  */
 export type AppEnv = {
-  Variables: { requestId: string; refusal?: Refusal }
+  Variables: { requestId: string; refusal?: Refusal; principal?: Principal }
 }
 
 /**

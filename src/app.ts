@@ -1,6 +1,8 @@
 import { type Hook, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
+import { createKeyRing, type KeyRing } from './auth/key-ring.ts'
+import { createGuard } from './auth/require-scope.ts'
 import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
 import { type Config, DEFAULTS } from './config/index.ts'
 import { Refusal, refusalAnswer } from './contract/refusal.ts'
@@ -59,6 +61,11 @@ export interface AppDeps {
    * open streams with `changeFeed.close()` when you stop (the service's entries do).
    */
   changeFeed?: ChangeFeed
+  /**
+   * Who may read: `API_TOKEN` and the keys made with `im-topic-sync keys create`; by default one made
+   * from `store` and `config.apiToken`. The entries pass their own, which they stop when they stop.
+   */
+  keyRing?: KeyRing
 }
 
 const silent = createLogger({ level: 'silent' })
@@ -148,6 +155,7 @@ export function assembleApp({
   onTopicCreated,
   onTopicInfoChanged,
   changeFeed,
+  keyRing,
 }: AppDeps): { app: OpenAPIHono<AppEnv>; callbacks: CallbackCore } {
   if (!given?.sdkAppId) throw new TypeError("createApp: config.sdkAppId is required (your IM app's SDKAppID)")
   if (!store) throw new TypeError('createApp: store is required (see openStore)')
@@ -199,11 +207,14 @@ export function assembleApp({
     requestIds,
   })
   registerCallbackRoute(app, callbacks)
-  registerReadApi(app, { store, apiToken: config.apiToken, metrics })
+  const ring = keyRing ?? createKeyRing({ store, apiToken: config.apiToken, log })
+  const guard = createGuard({ ring, log, metrics })
+  registerReadApi(app, { store, guard, metrics })
   registerChanges(app, {
     store,
     feed: changeFeed ?? createChangeFeed({ store, maxStreams: config.maxChangeStreams, log }),
-    apiToken: config.apiToken,
+    guard,
+    ring,
     heartbeatMs: config.changesHeartbeatMs,
     stallMs: config.changesStallMs,
     log,

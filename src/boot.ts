@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { assembleApp } from './app.ts'
 import type { AppEnv } from './app-env.ts'
+import { createKeyRing, type KeyRing } from './auth/key-ring.ts'
 import { type ChangeFeed, createChangeFeed } from './changes/create-change-feed.ts'
 import { type Config, ConfigError, loadConfig } from './config/index.ts'
 import type { CallbackCore } from './http/callback-core.ts'
@@ -24,6 +25,8 @@ export interface Booted {
   changeFeed: ChangeFeed
   /** Event log retention; undefined when EVENT_RETENTION_DAYS is 0 (events are kept for ever). */
   pruner: EventPruner | undefined
+  /** The read API's keys; the entries stop it when they stop, which records the keys' last use. */
+  keyRing: KeyRing
 }
 
 /**
@@ -70,7 +73,9 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     maxStreams: config.maxChangeStreams,
     log,
   })
+  const keyRing = createKeyRing({ store, apiToken: config.apiToken, log })
   const { app, callbacks } = assembleApp({
+    keyRing,
     config,
     store,
     log,
@@ -78,7 +83,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     changeFeed,
     onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)),
   })
-  return { app, callbacks, config, store, log, reconciler, changeFeed, pruner }
+  return { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing }
 }
 
 /**
@@ -143,7 +148,7 @@ export function logStartup(
   }
   if (config.apiToken === undefined) {
     log.warn(
-      'API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them',
+      'API_TOKEN is not set: the read API (/topics, /changes, /events) and /metrics accept only keys made with `im-topic-sync keys create`',
     )
   }
   if (config.reconcile === undefined) {

@@ -9,7 +9,7 @@ import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner } = booted
+  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing } = booted
   // POST /callback is answered straight by the app's callback path; the rest goes to the app.
   const inFlight = trackInFlight(
     answerCallbacksOnFetch(callbacks, (request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info)),
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     if (!drained) log.info('stopped without waiting for followers that do not read')
     await reconciler?.stop()
     await pruner?.stop()
+    await keyRing.stop()
     await store.close()
     log.info('stopped', { signal })
     log.flush()

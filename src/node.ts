@@ -31,7 +31,7 @@ function noteStreams(streams: Set<ServerResponse>, listener: RequestListener): R
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner } = booted
+  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing } = booted
   const streams = new Set<ServerResponse>()
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createServer(
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await reconciler?.stop()
       await pruner?.stop()
+      await keyRing.stop()
       await store.close()
       log.info('stopped', { signal })
       log.flush()

@@ -18,6 +18,8 @@ export interface ChangeStreamOptions {
   stallMs?: number
   /** Ends the stream when it aborts (the client went away). */
   signal?: AbortSignal
+  /** Aborted when the key that opened the stream is revoked: the stream then ends. */
+  revoked?: AbortSignal
   /** Called once when the stream ends, however it ends: gives its place back to the feed. */
   onEnd?: () => void
   log?: Logger
@@ -74,6 +76,7 @@ export function createChangeStream({
   pageSize = 100,
   stallMs = 30_000,
   signal,
+  revoked,
   onEnd,
   log,
 }: ChangeStreamOptions): ReadableStream<Uint8Array> {
@@ -86,6 +89,8 @@ export function createChangeStream({
   let ended = false
   const cancelled = new AbortController()
   const stop = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal
+  // What ends a wait: the client leaving, or the key being revoked (the stream then ends, below).
+  const waitEnds = revoked ? AbortSignal.any([stop, revoked]) : stop
   const finish = () => {
     if (ended) return
     ended = true
@@ -117,6 +122,9 @@ export function createChangeStream({
         controller.close()
       }
       stopListening = feed.onClose(onClosing)
+      // A revoked key's stream ends as a stopping service's does: at once unless a pull is under way,
+      // which sees the revocation and ends it.
+      revoked?.addEventListener('abort', onClosing, { once: true })
       controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n: changes after position ${after}\n\n`))
       stalled = setTimeout(() => drop(`its client has read nothing for ${stallMs} ms`), stallMs)
       if (feed.closed) onClosing()
@@ -138,6 +146,11 @@ export function createChangeStream({
       }
       try {
         for (;;) {
+          if (revoked?.aborted && !stop.aborted && !ended) {
+            log?.info('change stream ended: its key was revoked', { position: cursor })
+            send(': the key of this stream was revoked\n\n')
+            return end()
+          }
           if (feed.closed || stop.aborted) return end()
           let page: Awaited<ReturnType<Feed['listChanges']>>
           try {
@@ -153,10 +166,11 @@ export function createChangeStream({
             return send(page.items.map(changeEvent).join(''))
           }
           if (woken) await sleep(MIN_IDLE_READ_MS)
-          const woke = await feed.waitForChange(cursor, heartbeatMs, stop)
+          const woke = await feed.waitForChange(cursor, heartbeatMs, waitEnds)
           woken = woke === 'changed'
           if (woke === 'timeout') return send(': heartbeat\n\n')
-          if (woke === 'closed') return end()
+          // Closed: the feed closed, the client left or the key was revoked; the loop's top tells which.
+          if (woke === 'closed') continue
         }
       } finally {
         pulling = false

@@ -9,17 +9,12 @@ import {
   reconcileMirror,
 } from '../reconcile/index.ts'
 import { describeDatabaseUrl, openStore, StoreOpenError } from '../store/index.ts'
+import type { CliIo } from './io.ts'
+import { KEYS_USAGE, KeysUsageError, runKeys } from './keys.ts'
 import { replayRejected } from './replay.ts'
 import { sampleBody, sendCallback } from './send.ts'
 
-/** Where the CLI reads and writes; the real process's by default. */
-export interface CliIo {
-  env: Record<string, string | undefined>
-  out(line: string): void
-  err(line: string): void
-  /** Starts the service on this runtime and never resolves: the service exits the process when it stops. */
-  serve?(): Promise<never>
-}
+export type { CliIo } from './io.ts'
 
 const BIN = 'im-topic-sync'
 
@@ -29,6 +24,7 @@ Commands:
   serve     Run the service (callbacks, read API, /docs), configured by the environment
   send      Sign and post a callback as Tencent Cloud IM does, and print IM's view of the answer
   replay    Re-run rejected callbacks through the current handlers, after a fix
+  keys      Create, list and revoke the read API's keys (one per team, with scopes)
   migrate   Bring the database (DATABASE_URL, or ./data/callbacks.db) to the newest schema
   reconcile Bring the topic mirror to what IM's REST API says (the source of truth)
 
@@ -46,6 +42,15 @@ on SIGTERM and SIGINT: it finishes what is in flight, commits pending writes, an
 Options:
   -h, --help         this help`,
     options: { help: { type: 'boolean', short: 'h' } },
+  },
+  keys: {
+    usage: KEYS_USAGE,
+    options: {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   },
   send: {
     usage: `Usage: ${BIN} send [options]
@@ -272,7 +277,15 @@ async function serve(_values: unknown, io: CliIo): Promise<number> {
   return io.serve()
 }
 
-const RUN = { serve, send, replay, migrate, reconcile } as const
+const RUN = {
+  serve,
+  send,
+  replay,
+  migrate,
+  reconcile,
+  keys: (values: Record<string, string | boolean | undefined>, io: CliIo, positionals: string[]) =>
+    runKeys(values, positionals, io),
+} as const
 
 /**
  * The `im-topic-sync` command line: returns the exit code (0 success, 1 failure, 2 usage error).
@@ -294,15 +307,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const spec = COMMANDS[name as keyof typeof COMMANDS]
   try {
-    const { values } = parseArgs({ args: [...rest], options: spec.options, strict: true, allowPositionals: false })
+    const { values, positionals } = parseArgs({
+      args: [...rest],
+      options: spec.options,
+      strict: true,
+      allowPositionals: name === 'keys',
+    })
     if (values.help) {
       io.out(spec.usage)
       return 0
     }
-    return await RUN[name as keyof typeof RUN](values as Record<string, string | boolean | undefined>, io)
+    return await RUN[name as keyof typeof RUN](values as Record<string, string | boolean | undefined>, io, positionals)
   } catch (error) {
     if (
       error instanceof UsageError ||
+      error instanceof KeysUsageError ||
       (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       io.err(`${BIN} ${name}: ${error.message}\nRun '${BIN} ${name} --help' for its options.`)

@@ -12,6 +12,8 @@ export interface Metrics {
   conflictRetry(): void
   /** Events deleted by event log retention. */
   eventsPruned(count: number): void
+  /** One read API request answered, by the id of its key (never the key), its scope and its status. */
+  apiRequest(keyId: string, scope: string, status: number): void
   /** The Prometheus text exposition (version 0.0.4). */
   render(): string
 }
@@ -78,6 +80,7 @@ export function createMetrics(): Metrics {
   const callbacks = new Map<string, number>()
   const commands = new Set<string>()
   const refusals = new Map<string, number>()
+  const apiRequests = new Map<string, number>()
   const latency = new Histogram(LATENCY_BUCKETS)
   const batches = new Histogram(BATCH_BUCKETS)
   const commitSeconds = new Histogram(LATENCY_BUCKETS)
@@ -106,6 +109,7 @@ export function createMetrics(): Metrics {
     eventsPruned: (count) => {
       eventsPruned += count
     },
+    apiRequest: (keyId, scope, status) => void bump(apiRequests, `${keyId}\u0000${scope}\u0000${status}`),
     render() {
       return [
         ...counterLines(
@@ -123,6 +127,15 @@ export function createMetrics(): Metrics {
           'Requests refused, by reason.',
           refusals,
           (reason) => `reason="${escapeLabel(reason)}"`,
+        ),
+        ...counterLines(
+          'im_api_requests_total',
+          'Read API requests answered, by key id, scope and status.',
+          apiRequests,
+          (key) => {
+            const [keyId, scope, status] = key.split('\u0000') as [string, string, string]
+            return `key="${escapeLabel(keyId)}",scope="${escapeLabel(scope)}",status="${status}"`
+          },
         ),
         ...batches.render('im_store_commit_batch_size', 'Callbacks per store transaction (group commit).'),
         ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),

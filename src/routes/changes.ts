@@ -1,13 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { App } from '../app-env.ts'
+import type { MiddlewareHandler } from 'hono'
+import type { App, AppEnv } from '../app-env.ts'
+import type { Scope } from '../auth/api-key.ts'
+import type { KeyRing } from '../auth/key-ring.ts'
 import { createChangeStream } from '../changes/change-stream.ts'
 import type { ChangeFeed } from '../changes/create-change-feed.ts'
 import { ChangePage, ListChangesQuery, StreamChangesHeaders, StreamChangesQuery } from '../contract/read-api.ts'
 import { Refusal } from '../contract/refusal.ts'
-import { requireBearer } from '../http/require-bearer.ts'
 import type { Logger } from '../log/index.ts'
 import type { Store } from '../store/store.ts'
-import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
+import { fail, headersTooLarge, keyRefusals, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /changes`. */
 export const listChangesRoute = createRoute({
@@ -15,12 +17,12 @@ export const listChangesRoute = createRoute({
   path: '/changes',
   operationId: 'listChanges',
   tags: ['Changes'],
-  security,
+  security: security('changes:read'),
   request: { query: ListChangesQuery },
   responses: {
     200: ok('A page of the change feed.', ChangePage),
     400: fail('A query parameter is invalid, or `after` is beyond the last position of the feed.'),
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     503: fail('The database is unavailable.'),
     ...headersTooLarge,
   },
@@ -32,7 +34,7 @@ export const streamChangesRoute = createRoute({
   path: '/changes/stream',
   operationId: 'streamChanges',
   tags: ['Changes'],
-  security,
+  security: security('changes:read'),
   request: { query: StreamChangesQuery, headers: StreamChangesHeaders },
   responses: {
     200: {
@@ -40,7 +42,7 @@ export const streamChangesRoute = createRoute({
       content: { 'text/event-stream': { schema: z.string() } },
     },
     400: fail('A query parameter or Last-Event-ID is invalid, or beyond the last position of the feed.'),
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     503: fail('The database is unavailable, or this replica already serves MAX_CHANGE_STREAMS streams.'),
     ...headersTooLarge,
   },
@@ -50,7 +52,10 @@ export const streamChangesRoute = createRoute({
 export interface ChangesDeps {
   store: Store
   feed: ChangeFeed
-  apiToken: string | undefined
+  /** The read API's guard, which proves the key of each request and checks its scope. */
+  guard: (scope: Scope) => MiddlewareHandler<AppEnv>
+  /** Ends a stream whose key is revoked. */
+  ring: Pick<KeyRing, 'watch'>
   /** How long a stream may stay silent before it sends a heartbeat comment. */
   heartbeatMs: number
   /** How long a stream's client may leave what was sent unread before the stream is dropped. */
@@ -71,12 +76,12 @@ const STREAM_HEADERS = {
  *
  * @example
  * ```ts
- * registerChanges(app, { store, feed, apiToken, heartbeatMs: 15_000, log })
+ * registerChanges(app, { store, feed, guard, ring, heartbeatMs: 15_000, stallMs: 30_000, log })
  * ```
  */
-export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, stallMs, log }: ChangesDeps): void {
-  const guard = requireBearer(apiToken)
-  for (const path of ['/changes', '/changes/*']) app.use(path, guard)
+export function registerChanges(app: App, { store, feed, guard, ring, heartbeatMs, stallMs, log }: ChangesDeps): void {
+  // '/changes/*' is /changes and everything under it: one guard per request.
+  app.use('/changes/*', guard('changes:read'))
 
   /**
    * A cursor past the last position handed out is not from this feed (another database, or one
@@ -115,6 +120,7 @@ export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, 
         `This replica already serves ${feed.streams} change streams (MAX_CHANGE_STREAMS); retry later, or page GET /changes`,
       )
     }
+    const key = ring.watch(c.get('principal')!.keyId)
     const body = createChangeStream({
       store,
       feed,
@@ -122,7 +128,11 @@ export function registerChanges(app: App, { store, feed, apiToken, heartbeatMs, 
       heartbeatMs,
       stallMs,
       signal: c.req.raw.signal,
-      onEnd: release,
+      revoked: key.signal,
+      onEnd: () => {
+        key.release()
+        release()
+      },
       log,
     })
     return c.body(body, 200, STREAM_HEADERS)

@@ -1,5 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { App } from '../app-env.ts'
+import type { MiddlewareHandler } from 'hono'
+import type { App, AppEnv } from '../app-env.ts'
+import type { Scope } from '../auth/api-key.ts'
 import {
   CallbackEventPage,
   ListEventsQuery,
@@ -10,10 +12,9 @@ import {
 } from '../contract/read-api.ts'
 import { Refusal } from '../contract/refusal.ts'
 import { decodeCursor, encodeCursor } from '../http/cursor.ts'
-import { requireBearer } from '../http/require-bearer.ts'
 import type { Metrics } from '../metrics/index.ts'
 import type { Store } from '../store/store.ts'
-import { fail, headersTooLarge, ok, bearerSecurity as security } from './responses.ts'
+import { fail, headersTooLarge, keyRefusals, ok, bearerSecurity as security } from './responses.ts'
 
 /** `GET /topics/{TopicId}`. */
 export const getTopicRoute = createRoute({
@@ -21,11 +22,11 @@ export const getTopicRoute = createRoute({
   path: '/topics/{TopicId}',
   operationId: 'getTopic',
   tags: ['Topics'],
-  security,
+  security: security('topics:read'),
   request: { params: TopicParams },
   responses: {
     200: ok('The topic.', Topic),
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     404: fail('No topic has this ID.'),
     503: fail('The database is unavailable.'),
     ...headersTooLarge,
@@ -38,12 +39,12 @@ export const listTopicsRoute = createRoute({
   path: '/topics',
   operationId: 'listTopics',
   tags: ['Topics'],
-  security,
+  security: security('topics:read'),
   request: { query: ListTopicsQuery },
   responses: {
     200: ok('A page of topics.', TopicPage),
     400: fail('A query parameter is invalid.'),
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     503: fail('The database is unavailable.'),
     ...headersTooLarge,
   },
@@ -55,12 +56,12 @@ export const listEventsRoute = createRoute({
   path: '/events',
   operationId: 'listEvents',
   tags: ['Events'],
-  security,
+  security: security('events:read'),
   request: { query: ListEventsQuery },
   responses: {
     200: ok('A page of events.', CallbackEventPage),
     400: fail('A query parameter is invalid.'),
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     503: fail('The database is unavailable.'),
     ...headersTooLarge,
   },
@@ -72,10 +73,10 @@ export const metricsRoute = createRoute({
   path: '/metrics',
   operationId: 'getMetrics',
   tags: ['Operations'],
-  security,
+  security: security('metrics:read'),
   responses: {
     200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } },
-    401: fail('The bearer token is missing or wrong.'),
+    ...keyRefusals,
     ...headersTooLarge,
   },
 })
@@ -85,16 +86,18 @@ export const metricsRoute = createRoute({
  *
  * @example
  * ```ts
- * registerReadApi(app, { store, apiToken: config.apiToken })
+ * registerReadApi(app, { store, guard, metrics })
  * ```
  */
 export function registerReadApi(
   app: App,
-  { store, apiToken, metrics }: { store: Store; apiToken: string | undefined; metrics: Metrics },
+  { store, guard, metrics }: { store: Store; guard: (scope: Scope) => MiddlewareHandler<AppEnv>; metrics: Metrics },
 ): void {
-  const guard = requireBearer(apiToken)
-  // The guard runs before the parameters are validated: without the token, nothing about them is said.
-  for (const path of ['/topics', '/topics/*', '/events', '/metrics']) app.use(path, guard)
+  // The guard runs before the parameters are validated: without a key, nothing about them is said.
+  // '/topics/*' is /topics and everything under it: one guard per request, so one log line.
+  app.use('/topics/*', guard('topics:read'))
+  app.use('/events', guard('events:read'))
+  app.use('/metrics', guard('metrics:read'))
 
   app.openAPIRegistry.registerPath(metricsRoute)
   app.get(metricsRoute.path, (c) =>

@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/api-key.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 
 /**
@@ -23,8 +24,29 @@ export const fail = (description: string) => ({
  */
 export const ok = <T>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } })
 
-/** The read API's security requirement: `Authorization: Bearer <API_TOKEN>`. */
-export const bearerSecurity = [{ BearerAuth: [] }]
+/**
+ * The read API's security requirement: `Authorization: Bearer` with a key that has `scope` (or
+ * `API_TOKEN`, which has every scope).
+ *
+ * @example
+ * ```ts
+ * createRoute({ …, security: bearerSecurity('topics:read') })
+ * ```
+ */
+export const bearerSecurity = (scope: Scope) => [{ BearerAuth: [scope] }]
+
+/**
+ * The refusals of a guarded route: no or a wrong key (401), a key without the scope (403).
+ *
+ * @example
+ * ```ts
+ * responses: { 200: ok('The topic.', Topic), ...keyRefusals }
+ * ```
+ */
+export const keyRefusals = {
+  401: fail('The bearer key is missing, unknown or revoked.'),
+  403: fail('The key lacks the scope this operation needs.'),
+}
 
 /**
  * The answer the HTTP server gives, before any route, to headers larger than `MAX_HEADER_BYTES`: every

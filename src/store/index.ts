@@ -9,6 +9,7 @@ export { openStore } from './open-store.ts'
 export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 export { openSqliteStore } from './sqlite.ts'
 export type {
+  ApiKeys,
   CallbackWrites,
   Feed,
   Health,
@@ -17,6 +18,7 @@ export type {
   Reads,
   Retention,
   Store,
+  StoredApiKey,
 } from './store.ts'
 export { StoreError, WritesFailingError } from './store-error.ts'
 export type {

@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { unstorable } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
+import { apiKeyQueries } from './api-keys.ts'
 import { assignPositions } from './change-positions.ts'
 import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import { createGroupCommit } from './group-commit.ts'
@@ -227,6 +228,7 @@ export function createKyselyStore({
 
   return {
     kind,
+    ...apiKeyQueries(db, guarded),
     record: (callback, effect) => guarded('recording the callback', () => writes.submit({ callback, effect })),
 
     replay: (eventId, effect, nowMs) =>

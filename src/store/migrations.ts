@@ -167,6 +167,21 @@ function migrations(kind: StoreKind): Record<string, Migration> {
         await db.schema.alterTable('callback_events').addColumn('body_size', 'integer').execute()
       },
     },
+    // Keys of the read API, one per team, with scopes; the secret is kept only as a hash.
+    '0005_api_keys': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', t.time, (c) => c.notNull())
+          .addColumn('last_used_at', t.time)
+          .addColumn('revoked_at', t.time)
+          .execute()
+      },
+    },
   }
 }
 

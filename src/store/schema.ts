@@ -11,6 +11,7 @@ export interface Database {
   group_tombstones: GroupTombstonesTable
   leases: LeasesTable
   change_counter: ChangeCounterTable
+  api_keys: ApiKeysTable
 }
 
 export interface TopicsTable {
@@ -63,6 +64,19 @@ export interface TopicTombstonesTable {
 export interface GroupTombstonesTable {
   group_id: string
   deleted_at: string | Date
+}
+
+/** A key of the read API: its id, the hash of its secret (never the secret), its scopes and its life. */
+export interface ApiKeysTable {
+  id: string
+  name: string
+  /** Comma-separated scopes, such as `topics:read,changes:read`. */
+  scopes: string
+  /** Hex HMAC-SHA256 of the secret, keyed by the id. */
+  secret_hash: string
+  created_at: string | Date
+  last_used_at: string | Date | null
+  revoked_at: string | Date | null
 }
 
 /** Who may run a job that one replica at a time runs (reconciliation), until when. */

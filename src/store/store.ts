@@ -102,6 +102,37 @@ export interface Leases {
   releaseLease(name: string, holder: string): Promise<void>
 }
 
+/** A key of the read API as the store keeps it: never its secret, only the secret's hash. */
+export interface StoredApiKey {
+  id: string
+  name: string
+  scopes: string[]
+  secretHash: string
+  /** RFC 3339, UTC. */
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+/**
+ * The keys of the read API: made and ended by the CLI, read by every replica's key ring.
+ *
+ * @example
+ * ```ts
+ * const keys = await store.listApiKeys()
+ * ```
+ */
+export interface ApiKeys {
+  /** Stores a new key. */
+  insertApiKey(key: Omit<StoredApiKey, 'lastUsedAt' | 'revokedAt'>): Promise<void>
+  /** Every key, revoked ones included, oldest first. */
+  listApiKeys(): Promise<StoredApiKey[]>
+  /** Revokes a key at `at`; resolves false when there is no such key or it was already revoked. */
+  revokeApiKey(id: string, at: string): Promise<boolean>
+  /** Records that these keys were used at `at`. */
+  touchApiKeys(ids: string[], at: string): Promise<void>
+}
+
 /**
  * The change feed as the store keeps it: its pages, its head, and word of each commit.
  *
@@ -172,4 +203,4 @@ export interface Health {
  * const outcome = await store.record(received, { kind: 'createTopic', topic })
  * ```
  */
-export interface Store extends CallbackWrites, Reads, MirrorWrites, Leases, Feed, Retention, Health {}
+export interface Store extends CallbackWrites, Reads, MirrorWrites, Leases, Feed, Retention, Health, ApiKeys {}

@@ -116,7 +116,7 @@ describe('followChanges', () => {
     expect(error).toBeInstanceOf(ChangeFeedError)
     expect(error).toMatchObject({
       status: 401,
-      message: expect.stringContaining("The bearer token is not this service's API_TOKEN"),
+      message: expect.stringContaining('The bearer token is not a key of this service, nor its API_TOKEN'),
     })
 
     const failure = new Error('cannot save')

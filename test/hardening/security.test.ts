@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
+import { createLogger } from '../../src/log/index.ts'
 import { constantTimeEqual } from '../../src/verify/index.ts'
 import { sampleAfterCreateTopic } from '../fixtures/index.ts'
 import { API_TOKEN, bearer, callbackUrl, makeApp, PREVIOUS_TOKEN, post, TOKEN } from '../helpers/app.ts'
@@ -59,12 +60,13 @@ describe('the bearer token check', () => {
     vi.resetModules()
     const compare = vi.fn(() => false)
     vi.doMock('../../src/verify/constant-time-equal.ts', () => ({ constantTimeEqual: compare }))
-    const { requireBearer } = await import('../../src/http/require-bearer.ts')
-    const { Hono } = await import('hono')
-    const app = new Hono().use('/x', requireBearer('configured')).get('/x', (c) => c.text('ok'))
-    app.onError((_, c) => c.text('refused', 401))
-    const res = await app.request('/x', { headers: { authorization: 'Bearer presented' } })
-    expect(res.status).toBe(401)
+    const { createKeyRing } = await import('../../src/auth/key-ring.ts')
+    const ring = createKeyRing({
+      store: { listApiKeys: async () => [], touchApiKeys: async () => {} } as never,
+      apiToken: 'configured',
+      log: createLogger({ level: 'silent' }),
+    })
+    await expect(ring.authenticate('Bearer presented')).rejects.toMatchObject({ kind: 'API_TOKEN_INVALID' })
     expect(compare).toHaveBeenCalledWith('presented', 'configured')
     vi.doUnmock('../../src/verify/constant-time-equal.ts')
   })

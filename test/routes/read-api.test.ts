@@ -147,9 +147,9 @@ describe('GET /events', () => {
 
 describe('the bearer token', () => {
   for (const [name, headers, info] of [
-    ['missing', {}, 'Authorization: Bearer <API_TOKEN> is missing'],
-    ['wrong', { authorization: 'Bearer nope' }, "The bearer token is not this service's API_TOKEN"],
-    ['not a bearer', { authorization: 'Basic dXNlcjpwYXNz' }, 'Authorization must be "Bearer <API_TOKEN>"'],
+    ['missing', {}, 'Authorization: Bearer <key> is missing'],
+    ['wrong', { authorization: 'Bearer nope' }, 'The bearer token is not a key of this service, nor its API_TOKEN'],
+    ['not a bearer', { authorization: 'Basic dXNlcjpwYXNz' }, 'Authorization must be "Bearer <key>"'],
   ] as const) {
     it(`refuses a ${name} token with 401, before looking at parameters`, async () => {
       for (const path of ['/topics', '/topics/x', '/events', '/topics?limit=0']) {
@@ -158,10 +158,10 @@ describe('the bearer token', () => {
     })
   }
 
-  it('refuses every read when the service has no API_TOKEN', async () => {
+  it('refuses a token that is no key when the service has no API_TOKEN', async () => {
     const closed = await makeApp({ API_TOKEN: undefined })
     const res = await closed.app.request('/topics', { headers: bearer })
-    await expectRefusal(res, 401, 4013, 'The read API is disabled: the service has no API_TOKEN configured')
+    await expectRefusal(res, 401, 4013, 'The bearer token is not a key of this service (and it has no API_TOKEN)')
     await closed.store.close()
   })
 })

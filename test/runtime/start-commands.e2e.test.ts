@@ -83,7 +83,7 @@ for (const runtime of ['node', 'deno'] as const) {
     expect(lines).toContainEqual(
       expect.objectContaining({
         level: 'warn',
-        msg: 'API_TOKEN is not set: the read API (/topics, /events) and /metrics answer 401 to every request; set API_TOKEN to open them',
+        msg: 'API_TOKEN is not set: the read API (/topics, /changes, /events) and /metrics accept only keys made with `im-topic-sync keys create`',
       }),
     )
   })
