@@ -37,7 +37,7 @@ const port = await freePort()
 const url = `http://127.0.0.1:${port}`
 const server = await spawnServer(process.execPath, [join(ROOT, 'dist/src/node.js')], {
   cwd: ROOT,
-  env: { ...env, PORT: String(port), HOST: '127.0.0.1', IM_SDKAPPID: '1400000000', API_TOKEN, LOG_LEVEL: 'warn' },
+  env: { ...env, PORT: String(port), HOST: '127.0.0.1', IM_SDKAPPID: '1400000000', API_TOKEN, LOG_LEVEL: 'info' },
   logFile: join(scratch, 'service.log'),
 })
 // 100 topics, posted as IM posts them (the service has no callback token here: unsigned).

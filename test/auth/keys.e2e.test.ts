@@ -168,6 +168,29 @@ describe('a key made by the CLI, on one service (SQLite)', () => {
   })
 })
 
+describe('a key on the Deno entry', () => {
+  it('reads within its scopes, gets 403 outside them, and its stream ends on revocation', async () => {
+    const databaseUrl = `file:${join(scratch, 'deno.db')}`
+    const made = await createKey(databaseUrl, 'changes:read')
+    const service = await startService({ runtime: 'deno', env: { DATABASE_URL: databaseUrl } })
+    try {
+      expect((await get(`${service.url}/topics`, made.key)).status).toBe(403)
+      const stream = await get(`${service.url}/changes/stream?after=0`, made.key)
+      expect(stream.status).toBe(200)
+      const ended = stream.text().then(
+        () => performance.now(),
+        () => performance.now(),
+      )
+      await keys(databaseUrl, 'revoke', made.id)
+      const revokedAt = performance.now()
+      await until(`${service.url}/changes`, made.key, 401, 2500)
+      expect((await ended) - revokedAt).toBeLessThan(2500)
+    } finally {
+      await service.stop()
+    }
+  })
+})
+
 describe("docs/read-api.md's keys block", () => {
   it('makes a key and lists it, without its secret', async () => {
     const databaseUrl = `file:${join(scratch, 'docs-block.db')}`
