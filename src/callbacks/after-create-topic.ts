@@ -1,6 +1,6 @@
 import { CallbackAfterCreateTopic } from '../contract/callback-bodies.ts'
 import type { Effect } from '../store/types.ts'
-import { describeIssues } from './describe-issues.ts'
+import { parseBody } from './parse-body.ts'
 import type { CallbackHandler } from './types.ts'
 
 /**
@@ -13,13 +13,8 @@ import type { CallbackHandler } from './types.ts'
  * ```
  */
 export const afterCreateTopic: CallbackHandler = (body, query): Effect => {
-  const parsed = CallbackAfterCreateTopic.safeParse(body, { reportInput: true })
-  if (!parsed.success) {
-    return {
-      kind: 'reject',
-      reason: `Group.CallbackAfterCreateTopic body is invalid: ${describeIssues(parsed.error.issues)}`,
-    }
-  }
+  const parsed = parseBody('Group.CallbackAfterCreateTopic', CallbackAfterCreateTopic, body)
+  if (!parsed.ok) return parsed.rejection
   const b = parsed.data
   const list = b.UserDefinedDataList?.map(({ Key, Value }) => ({ Key, Value })) ?? null
   return {

@@ -1,6 +1,6 @@
 import { CallbackAfterGroupDestroyed } from '../contract/callback-bodies.ts'
 import type { Effect } from '../store/types.ts'
-import { describeIssues } from './describe-issues.ts'
+import { parseBody } from './parse-body.ts'
 import type { CallbackHandler } from './types.ts'
 
 /**
@@ -13,13 +13,8 @@ import type { CallbackHandler } from './types.ts'
  * ```
  */
 export const afterGroupDestroyed: CallbackHandler = (body): Effect => {
-  const parsed = CallbackAfterGroupDestroyed.safeParse(body, { reportInput: true })
-  if (!parsed.success) {
-    return {
-      kind: 'reject',
-      reason: `Group.CallbackAfterGroupDestroyed body is invalid: ${describeIssues(parsed.error.issues)}`,
-    }
-  }
+  const parsed = parseBody('Group.CallbackAfterGroupDestroyed', CallbackAfterGroupDestroyed, body)
+  if (!parsed.ok) return parsed.rejection
   const { GroupId, Type } = parsed.data
   if (GroupId.includes('\0'))
     return {

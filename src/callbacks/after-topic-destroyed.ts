@@ -1,6 +1,6 @@
 import { CallbackAfterTopicDestroyed } from '../contract/callback-bodies.ts'
 import type { Effect } from '../store/types.ts'
-import { describeIssues } from './describe-issues.ts'
+import { parseBody } from './parse-body.ts'
 import type { CallbackHandler } from './types.ts'
 
 /**
@@ -14,13 +14,8 @@ import type { CallbackHandler } from './types.ts'
  * ```
  */
 export const afterTopicDestroyed: CallbackHandler = (body): Effect => {
-  const parsed = CallbackAfterTopicDestroyed.safeParse(body, { reportInput: true })
-  if (!parsed.success) {
-    return {
-      kind: 'reject',
-      reason: `Group.CallbackAfterTopicDestroyed body is invalid: ${describeIssues(parsed.error.issues)}`,
-    }
-  }
+  const parsed = parseBody('Group.CallbackAfterTopicDestroyed', CallbackAfterTopicDestroyed, body)
+  if (!parsed.ok) return parsed.rejection
   const { GroupId, TopicIdList } = parsed.data
   const topicIds = typeof TopicIdList === 'string' ? [TopicIdList] : TopicIdList
   return { kind: 'destroyTopics', groupId: GroupId, topicIds }

@@ -1,6 +1,6 @@
 import { CallbackAfterTopicInfoChanged } from '../contract/callback-bodies.ts'
 import type { Effect, TopicProfile } from '../store/types.ts'
-import { describeIssues } from './describe-issues.ts'
+import { parseBody } from './parse-body.ts'
 import type { CallbackHandler } from './types.ts'
 
 /**
@@ -15,13 +15,8 @@ import type { CallbackHandler } from './types.ts'
  * ```
  */
 export const afterTopicInfoChanged: CallbackHandler = (body): Effect => {
-  const parsed = CallbackAfterTopicInfoChanged.safeParse(body, { reportInput: true })
-  if (!parsed.success) {
-    return {
-      kind: 'reject',
-      reason: `Group.CallbackAfterTopicInfoChanged body is invalid: ${describeIssues(parsed.error.issues)}`,
-    }
-  }
+  const parsed = parseBody('Group.CallbackAfterTopicInfoChanged', CallbackAfterTopicInfoChanged, body)
+  if (!parsed.ok) return parsed.rejection
   const { GroupId, TopicId, Name, Introduction, Notification, FaceUrl } = parsed.data
   const profile: Partial<TopicProfile> = {}
   for (const [field, value] of Object.entries({ Name, Introduction, Notification, FaceUrl })) {

@@ -1,5 +1,5 @@
+import type { CallbackCore } from '../callbacks/callback-core.ts'
 import { toResponse } from './answers.ts'
-import type { CallbackCore } from './callback-core.ts'
 import { readBody } from './read-body.ts'
 
 /** Whether a URL's path is `/callback` (the query does not matter). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { CallbackCore } from '../callbacks/callback-core.ts'
 import type { Answer } from '../contract/refusal.ts'
 import { CLOSING_HEADERS, JSON_HEADERS } from './answers.ts'
-import type { CallbackCore } from './callback-core.ts'
 import { bodyCutShort, bodyTooLarge } from './read-body.ts'
 
 /**

@@ -1,14 +1,14 @@
 import { createRoute } from '@hono/zod-openapi'
 import type { App } from '../app-env.ts'
+import type { CallbackCore } from '../callbacks/callback-core.ts'
 import { CallbackAnswer } from '../contract/answer.ts'
 import { CallbackBody } from '../contract/callback-bodies.ts'
 import { CallbackQuery } from '../contract/callback-query.ts'
 import { toResponse } from '../http/answers.ts'
-import type { CallbackCore } from '../http/callback-core.ts'
 import { readBody } from '../http/read-body.ts'
 import { headersTooLarge } from './responses.ts'
 
-export type { CallbackConfig, CallbackCoreDeps, TopicCreatedEvent } from '../http/callback-core.ts'
+export type { CallbackConfig, CallbackCoreDeps, TopicCreatedEvent } from '../callbacks/callback-core.ts'
 
 const answer = (description: string) => ({
   description,

@@ -1,18 +1,18 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { unstorable } from '../contract/limits.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { apiKeyQueries } from './api-keys.ts'
 import { assignPositions } from './change-positions.ts'
 import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
-import { changeFromRow, eventFromRow, toBytes, topicFromRow } from './rows.ts'
+import { readQueries } from './read-queries.ts'
 import type { Database } from './schema.ts'
 import type { SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Committed } from './sqlite-writer.ts'
 import type { Store } from './store.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
-import type { ChangeListener, StoredEvent, StoreKind, StoreObserver } from './types.ts'
+import type { ChangeListener, StoreKind, StoreObserver } from './types.ts'
+import { upkeepQueries } from './upkeep-queries.ts'
 import { applyEffect, iso, noNul, type Write, writeBatch } from './write-batch.ts'
 
 /** Options of {@link createKyselyStore}. */
@@ -64,12 +64,6 @@ function probeText(): string {
     '',
   )
   return probe
-}
-
-/** A page from rows fetched with `limit + 1`: the extra row only tells that there is a next page. */
-function pageOf<R, T>(rows: R[], limit: number, position: (row: R) => number | string, map: (row: R) => T) {
-  const page = rows.slice(0, limit)
-  return { items: page.map(map), next: rows.length > limit ? Number(position(page[page.length - 1]!)) : null }
 }
 
 function storeError(what: string, error: unknown): StoreError {
@@ -229,6 +223,8 @@ export function createKyselyStore({
   return {
     kind,
     ...apiKeyQueries(db, guarded),
+    ...readQueries(db, guarded),
+    ...upkeepQueries(db, guarded, retryingConflicts),
     record: (callback, effect) => guarded('recording the callback', () => writes.submit({ callback, effect })),
 
     replay: (eventId, effect, nowMs) =>
@@ -251,120 +247,10 @@ export function createKyselyStore({
         }),
       ),
 
-    // A value that no stored row can hold (U+0000, a lone surrogate, past the length limit) is answered
-    // without asking the database, which would refuse U+0000 with an error rather than find nothing.
-    getTopic: (topicId) =>
-      guarded('reading the topic', async () => {
-        if (unstorable(topicId)) return undefined
-        const row = await db.selectFrom('topics').selectAll().where('topic_id', '=', topicId).executeTakeFirst()
-        return row && topicFromRow(row)
-      }),
-
-    listTopics: ({ groupId, topicIds, limit, after }) =>
-      guarded('listing topics', async () => {
-        const ids = topicIds && [...new Set(topicIds)].filter((id) => !unstorable(id))
-        if ((groupId !== undefined && unstorable(groupId)) || ids?.length === 0) return { items: [], next: null }
-        let query = db.selectFrom('topics').selectAll().where('seq', '>', after)
-        if (groupId !== undefined) query = query.where('group_id', '=', groupId)
-        if (ids !== undefined) query = query.where('topic_id', 'in', ids)
-        const rows = await query
-          .orderBy('seq')
-          .limit(limit + 1)
-          .execute()
-        return pageOf(rows, limit, (row) => row.seq, topicFromRow)
-      }),
-
-    listEvents: ({ command, outcome, limit, after }) =>
-      guarded('listing events', async () => {
-        if (command !== undefined && unstorable(command)) return { items: [], next: null }
-        let query = db.selectFrom('callback_events').selectAll().where('id', '>', after)
-        if (command !== undefined) query = query.where('command', '=', command)
-        if (outcome !== undefined) query = query.where('outcome', '=', outcome)
-        const rows = await query
-          .orderBy('id')
-          .limit(limit + 1)
-          .execute()
-        return pageOf(rows, limit, (row) => row.id, eventFromRow)
-      }),
-
-    listRejected: (after, limit) =>
-      guarded('listing rejected events', async () => {
-        const rows = await db
-          .selectFrom('callback_events')
-          .selectAll()
-          .where('outcome', '=', 'rejected')
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(limit)
-          .execute()
-        return rows.map(
-          (row): StoredEvent => ({
-            id: Number(row.id),
-            receivedAt: new Date(row.received_at).getTime(),
-            command: row.command,
-            query: JSON.parse(row.query),
-            body: toBytes(row.body),
-            outcome: row.outcome,
-            reason: row.reason,
-          }),
-        )
-      }),
-
-    groupTopics: (groupId) =>
-      guarded("reading the group's topics", async () => {
-        const rows = await db.selectFrom('topics').selectAll().where('group_id', '=', groupId).orderBy('seq').execute()
-        return rows.map(topicFromRow)
-      }),
-
-    liveGroupIds: () =>
-      guarded('listing the groups', async () => {
-        const rows = await db
-          .selectFrom('topics')
-          .select('group_id')
-          .distinct()
-          .where('deleted_at', 'is', null)
-          .orderBy('group_id')
-          .execute()
-        return rows.map((r) => r.group_id)
-      }),
-
-    countLiveTopics: () =>
-      guarded('counting the live topics', async () => {
-        const { live } = await db
-          .selectFrom('topics')
-          .select((eb) => eb.fn.countAll<number | string>().as('live'))
-          .where('deleted_at', 'is', null)
-          .executeTakeFirstOrThrow()
-        return Number(live)
-      }),
-
     applyMirrorChanges: (changes, nowMs, listedAtMs) =>
       guarded('applying the reconciliation', () =>
         changing((trx) => applyMirrorChanges(trx, changes, nowMs, listedAtMs)),
       ),
-
-    listChanges: ({ after, limit }) =>
-      guarded('listing changes', async () => {
-        const rows = await db
-          .selectFrom('topics')
-          .selectAll()
-          .where('position', '>', after)
-          .orderBy('position')
-          .limit(limit + 1)
-          .execute()
-        const items = rows.slice(0, limit).map((row) => changeFromRow(row, after))
-        return {
-          items,
-          last: items.length > 0 ? items[items.length - 1]!.position : after,
-          hasMore: rows.length > limit,
-        }
-      }),
-
-    lastPosition: () =>
-      guarded('reading the last position', async () => {
-        const row = await db.selectFrom('change_counter').select('last').where('id', '=', 1).executeTakeFirst()
-        return Number(row?.last ?? 0)
-      }),
 
     watchChanges(listener) {
       listeners.add(listener)
@@ -375,44 +261,6 @@ export function createKyselyStore({
         stopWatchingOthers = undefined
       }
     },
-
-    acquireLease: (name, holder, nowMs, ttlMs) =>
-      guarded('taking the lease', async () => {
-        // One statement: the database decides who holds it, whichever replica asks first.
-        await retryingConflicts(() =>
-          sql`insert into leases (name, holder, expires_at_ms) values (${name}, ${holder}, ${nowMs + ttlMs})
-            on conflict (name) do update set holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
-            where leases.holder = excluded.holder or leases.expires_at_ms < ${nowMs}`.execute(db),
-        )
-        const row = await db.selectFrom('leases').select('holder').where('name', '=', name).executeTakeFirst()
-        return row?.holder === holder
-      }),
-
-    releaseLease: (name, holder) =>
-      guarded('releasing the lease', async () => {
-        await retryingConflicts(() =>
-          db.deleteFrom('leases').where('name', '=', name).where('holder', '=', holder).execute(),
-        )
-      }),
-
-    pruneEvents: ({ before, after, limit, includeRejected }) =>
-      guarded('pruning events', async () => {
-        // Reads by position, the primary key, rather than by age, which has no index (one would cost
-        // every callback's insert): events are numbered in the order they arrive, near enough.
-        const rows = await db
-          .selectFrom('callback_events')
-          .select(['id', 'received_at', 'outcome'])
-          .where('id', '>', after)
-          .orderBy('id')
-          .limit(limit)
-          .execute()
-        const old = rows.filter((row) => new Date(row.received_at).getTime() < before)
-        const doomed = old.filter((row) => includeRejected || row.outcome !== 'rejected').map((row) => row.id)
-        if (doomed.length > 0)
-          await retryingConflicts(() => db.deleteFrom('callback_events').where('id', 'in', doomed).execute())
-        const last = rows.length > 0 ? Number(rows[rows.length - 1]!.id) : after
-        return { deleted: doomed.length, last, more: rows.length === limit && old.length > 0 }
-      }),
 
     ping: () =>
       guarded('pinging the database', async () => {

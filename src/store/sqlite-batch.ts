@@ -1,6 +1,13 @@
 /**
  * The hot write on SQLite: a batch of callbacks committed with prepared statements, without building
  * a query per batch. Used on the store's own connection and on the writer thread.
+ *
+ * Why two writers, and one set of rules: `writeBatch` (write-batch.ts) writes every kind of batch on
+ * both databases through Kysely; this one writes only the common batches (creates, and callbacks that
+ * change no topic) on SQLite, as plain prepared SQL that also runs on the writer thread, where Kysely
+ * is not loaded. What a write means (the rows, the outcomes, the TopicId order that keeps replicas from
+ * deadlocking) is defined once, in write-batch.ts, and imported here; the store's tests run the same
+ * batches through both and compare the tables.
  * @module
  */
 import type { EventOutcome } from '../contract/read-api.ts'

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseQuery } from '../../src/http/callback-core.ts'
+import { parseQuery } from '../../src/callbacks/callback-core.ts'
 
 /** What parseQuery must give: URLSearchParams' reading, first value wins, Sign apart. */
 function viaUrlSearchParams(search: string) {

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import { handlers, interpretCallback } from '../callbacks/index.ts'
 import type { Config } from '../config/index.ts'
 import { OK_ANSWER_JSON } from '../contract/answer.ts'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { type Answer, Refusal, refusalAnswer } from '../contract/refusal.ts'
+import { refusalFor } from '../http/refusal-for.ts'
+import { withDeadline } from '../http/with-deadline.ts'
 import type { Logger } from '../log/index.ts'
 import { describeError } from '../log/index.ts'
 import type { Metrics } from '../metrics/index.ts'
-import { type NewTopic, type ReceivedCallback, type Store, StoreError } from '../store/index.ts'
+import type { NewTopic, ReceivedCallback, Store } from '../store/index.ts'
 import { verifyCallback } from '../verify/verify-callback.ts'
-import { DeadlineError, withDeadline } from './with-deadline.ts'
+import { handlers, interpretCallback } from './interpret-callback.ts'
 
 /**
  * What `onTopicCreated` is told: the topic as stored, when it arrived, and the request's id.
@@ -97,58 +98,6 @@ export function createRequestIds(): RequestIds {
   const prefix = randomUUID().slice(0, 8)
   let count = 0
   return { next: () => `${prefix}-${(++count).toString(36)}` }
-}
-
-/** Where a request went, for the error log. */
-export interface RequestPlace {
-  requestId: string
-  method: string
-  path: string
-}
-
-const CALLBACK_NOT_STORED = 'The database is unavailable; nothing was stored. IM may retry.'
-
-/** How {@link refusalFor} logs and words what it answers. */
-interface RefusalOptions {
-  log: Logger
-  deadlineMs: number
-  /** What a database outage means for this request: the callback's text unless given. */
-  unavailable?: string
-}
-
-/**
- * The refusal to answer an error with, logged as it deserves: a refusal at debug level, a database
- * failure or a missed deadline at error level (someone must look), anything else as an internal error.
- * The app's error handler and the callback path share it, so that both answer and log alike.
- *
- * @example
- * ```ts
- * const refusal = refusalFor(error, { requestId, method: 'POST', path: '/callback' }, { log, deadlineMs: 1500 })
- * ```
- */
-export function refusalFor(
-  error: unknown,
-  where: RequestPlace,
-  { log, deadlineMs, unavailable = CALLBACK_NOT_STORED }: RefusalOptions,
-): Refusal {
-  if (error instanceof Refusal) {
-    log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
-    return error
-  }
-  if (error instanceof StoreError) {
-    log.error('store unavailable', { ...where, ...describeError(error) })
-    return new Refusal('STORE_UNAVAILABLE', unavailable, { cause: error })
-  }
-  if (error instanceof DeadlineError) {
-    log.error('deadline exceeded', { ...where, deadlineMs })
-    return new Refusal(
-      'DEADLINE_EXCEEDED',
-      `The callback was not committed within ${deadlineMs} ms; it may be retried`,
-      { cause: error },
-    )
-  }
-  log.error('internal error', { ...where, ...describeError(error) })
-  return new Refusal('INTERNAL', `Internal error; see the service log for request id ${where.requestId}`)
 }
 
 /**
