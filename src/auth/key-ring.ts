@@ -22,9 +22,9 @@ export const OPERATOR_KEY_ID = 'API_TOKEN'
 
 /**
  * The keys this replica accepts, read from the database at most every `refreshMs` while requests come
- * (in the background: no query per request, none waited for by a known key), at once for a key it does
- * not know yet (at most once a second), and every `refreshMs` while a change stream is open, so that a
- * revoked key's stream ends too.
+ * (in the background: no query per request), at once for a key it does not know yet (at most once a
+ * second) or after a quiet spell, and every `refreshMs` while a change stream is open, so that a
+ * revoked key's stream ends too. No request is accepted on a read older than 2 × `refreshMs`.
  *
  * @example
  * ```ts
@@ -142,7 +142,12 @@ export function createKeyRing({
       const parsed = parseKey(presented)
       const notOurs = `The bearer token is not a key of this service${apiToken === undefined ? ' (and it has no API_TOKEN)' : ', nor its API_TOKEN'}`
       if (!parsed) throw unauthorized(notOurs)
-      if (!keys.has(parsed.id) && now() - loadedAt >= MISS_RELOAD_MS) await reload()
+      const age = now() - loadedAt
+      // A key not known yet is looked for at once (at most once a second). A known one is taken from
+      // what was read last, which is refreshed in the background once it is refreshMs old; after a
+      // quiet spell (twice that), it is read again first, so that no request is ever let through on
+      // a read of the table older than 2 × refreshMs.
+      if (keys.has(parsed.id) ? age >= 2 * refreshMs : age >= MISS_RELOAD_MS) await reload()
       else refreshIfStale()
       const key = keys.get(parsed.id)
       if (!key || !secretMatches(parsed.id, parsed.secret, key.secretHash)) throw unauthorized(notOurs)

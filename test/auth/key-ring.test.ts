@@ -88,6 +88,20 @@ describe('the key ring', () => {
     expect(calls.list).toBe(2)
   })
 
+  it('reads the table again before a request after a quiet spell, so a key revoked meanwhile is refused at once', async () => {
+    let now = 0
+    const { store, calls } = fakeStore()
+    const { id, key } = await addKey(store)
+    const ring = createKeyRing({ store, apiToken: undefined, log, now: () => now, refreshMs: 1000 })
+    await ring.authenticate(`Bearer ${key}`)
+    await store.revokeApiKey(id, new Date(0).toISOString())
+    now += 5000
+    await expect(ring.authenticate(`Bearer ${key}`)).rejects.toMatchObject({
+      message: expect.stringContaining('was revoked'),
+    })
+    expect(calls.list).toBe(2)
+  })
+
   it('refuses a revoked key after the next read, ends its watches, and records last use at most once a minute', async () => {
     let now = 0
     const { store, calls } = fakeStore()
