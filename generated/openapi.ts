@@ -186,6 +186,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subscriptions
+         * @description The subscriptions this key made, oldest first; `API_TOKEN` sees every one.
+         */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe a URL to the change feed
+         * @description The service POSTs each change of the feed that the filter lets through to `url`, one change
+         *     per request, in position order, signed per [Standard Webhooks](https://www.standardwebhooks.com/)
+         *     with the subscription's secret (the `topicChange` webhook describes the request). The next
+         *     change is sent only once the previous one was acknowledged (any 2xx within
+         *     `WEBHOOK_TIMEOUT_MS`); failures are retried on `WEBHOOK_RETRY_SCHEDULE`, and a subscription
+         *     whose retries run out, or whose endpoint answers 410, is disabled without skipping anything.
+         *
+         *     The `secret` (`whsec_…`) is in this answer only. The URL must be `http:` or `https:` without
+         *     credentials; an address on loopback, private, link-local or unique-local ranges (or a name
+         *     that resolves to one, checked again at each delivery) is refused with 4021 unless the service
+         *     runs with `WEBHOOK_ALLOW_PRIVATE_URLS=true`.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a subscription
+         * @description Its status, the position it acknowledged, how far behind the feed it is, and where its
+         *     retries stand (`failures`, `lastError`, `nextAttemptAt`).
+         */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription
+         * @description Nothing more is delivered to it; a delivery in flight may still arrive.
+         */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled subscription
+         * @description It resumes at the first change it did not acknowledge, with a fresh retry schedule: nothing
+         *     it missed while disabled is skipped. Enabling an active subscription changes nothing.
+         */
+        post: operations["enableSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a subscription's secret
+         * @description A new secret signs every delivery from now on; until `previousSecretExpiresAt`
+         *     (`WEBHOOK_SECRET_GRACE_SECONDS`, a day by default) the previous one signs too, as a second
+         *     signature in `webhook-signature`, so a receiver can switch to the new secret at its own pace.
+         */
+        post: operations["rotateSubscriptionSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/{id}/attempts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recent delivery attempts
+         * @description The last 100 attempts at most, newest first, each with its position, time, status or error, and duration.
+         */
+        get: operations["listDeliveryAttempts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -333,7 +455,36 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    topicChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A change, delivered to a subscription's URL
+         * @description What the service sends to a subscription's `url`: one change per request, in position order,
+         *     signed per Standard Webhooks. Verify it with the npm package `standardwebhooks` (or
+         *     `verifyDelivery()` from `im-topic-sync/client`) over the raw body and these three headers,
+         *     with the subscription's secret. `webhook-id` is the same on every attempt of one change:
+         *     keep the ids you processed and drop a repeat (delivery is at least once).
+         *
+         *     Answer any 2xx within `WEBHOOK_TIMEOUT_MS` (10 s by default) to acknowledge it; anything
+         *     else is retried, and the next change waits. Answer 410 to end the subscription at once
+         *     (it is disabled). Redirects are not followed, and only the first 4 KiB of the answer is read.
+         */
+        post: operations["receiveTopicChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description Any callback body; `CallbackCommand` tells which schema applies. */
@@ -866,6 +1017,242 @@ export interface components {
             nextCursor: string | null;
         };
         /**
+         * @description Where to deliver, which changes, and from which position.
+         * @example {
+         *       "url": "https://hooks.example.com/im-topics",
+         *       "groupIds": [
+         *         "@TGS#2J4SZEAEL"
+         *       ],
+         *       "kinds": [
+         *         "created",
+         *         "deleted"
+         *       ],
+         *       "after": "now"
+         *     }
+         */
+        NewSubscriptionRequest: {
+            /**
+             * Format: uri
+             * @description The endpoint, `https:` (or `http:`), without credentials.
+             */
+            url: string;
+            /** @description Only changes to topics of these Communities; leave it out for every group. */
+            groupIds?: components["schemas"]["Id"][];
+            /** @description Only changes of these kinds; leave it out for every kind. */
+            kinds?: components["schemas"]["ChangeKind"][];
+            /**
+             * @description Where delivery starts: `now` (the default) for changes from now on, `0` to replay the
+             *     whole feed, or a position you read (the changes after it).
+             */
+            after?: string;
+        };
+        /**
+         * @description A webhook subscription (never its secret).
+         * @example {
+         *       "id": "sub_q3x7mzk2a4bcdefgh2jkmn",
+         *       "url": "https://hooks.example.com/im-topics",
+         *       "groupIds": null,
+         *       "kinds": [
+         *         "created",
+         *         "deleted"
+         *       ],
+         *       "status": "active",
+         *       "disabledReason": null,
+         *       "owner": "q3x7mzk2a4bcdefg",
+         *       "position": 42,
+         *       "lag": {
+         *         "changes": 3,
+         *         "seconds": 1.25
+         *       },
+         *       "failures": 1,
+         *       "lastError": "HTTP 503: upstream unavailable",
+         *       "nextAttemptAt": "2026-11-22T08:15:05.000Z",
+         *       "createdAt": "2026-11-22T08:00:00.000Z"
+         *     }
+         */
+        Subscription: {
+            id: string;
+            url: string;
+            /** @description The groups it follows; null for every group. */
+            groupIds: string[] | null;
+            /** @description The kinds of change it follows; null for every kind. */
+            kinds: components["schemas"]["ChangeKind"][] | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** @description Why it is disabled (its retries ran out, its endpoint answered 410, its key was revoked). */
+            disabledReason: string | null;
+            /** @description The id of the key that made it, or `API_TOKEN`. */
+            owner: string;
+            /** @description The last position it acknowledged (or that its filter left out); delivery resumes after it. */
+            position: number;
+            /** @description How far behind the feed it is. */
+            lag: {
+                /** @description Changes of the feed after `position` (before its filter). */
+                changes: number;
+                /** @description The age of the oldest of them; 0 when it is caught up. */
+                seconds: number;
+            };
+            /** @description Failed attempts in a row at the change after `position`. */
+            failures: number;
+            /** @description What the last failed attempt met; null once a delivery succeeds. */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description When the next retry is due; null when none is waiting.
+             */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        /**
+         * @description A new subscription, with its signing secret (shown only in this answer).
+         * @example {
+         *       "id": "sub_q3x7mzk2a4bcdefgh2jkmn",
+         *       "url": "https://hooks.example.com/im-topics",
+         *       "groupIds": null,
+         *       "kinds": null,
+         *       "status": "active",
+         *       "disabledReason": null,
+         *       "owner": "q3x7mzk2a4bcdefg",
+         *       "position": 42,
+         *       "lag": {
+         *         "changes": 0,
+         *         "seconds": 0
+         *       },
+         *       "failures": 0,
+         *       "lastError": null,
+         *       "nextAttemptAt": null,
+         *       "createdAt": "2026-11-22T08:00:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAf1JZkIHYF0="
+         *     }
+         */
+        NewSubscription: components["schemas"]["Subscription"] & {
+            /** @description `whsec_` and 32 random bytes in base64: the Standard Webhooks secret that signs every delivery. */
+            secret: string;
+        };
+        /**
+         * @example {
+         *       "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+         *       "previousSecretExpiresAt": "2026-11-23T08:00:00.000Z"
+         *     }
+         */
+        RotatedSecret: {
+            /** @description The new secret, shown only here. */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too.
+             */
+            previousSecretExpiresAt: string;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "sub_q3x7mzk2a4bcdefgh2jkmn",
+         *           "url": "https://hooks.example.com/im-topics",
+         *           "groupIds": null,
+         *           "kinds": null,
+         *           "status": "disabled",
+         *           "disabledReason": "the endpoint answered 410 Gone",
+         *           "owner": "q3x7mzk2a4bcdefg",
+         *           "position": 42,
+         *           "lag": {
+         *             "changes": 8,
+         *             "seconds": 3600
+         *           },
+         *           "failures": 1,
+         *           "lastError": "HTTP 410",
+         *           "nextAttemptAt": null,
+         *           "createdAt": "2026-11-22T08:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        SubscriptionList: {
+            items: components["schemas"]["Subscription"][];
+        };
+        DeliveryAttempt: {
+            /** @description The change attempted. */
+            position: number;
+            webhookId: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The endpoint's status; null when it gave none (a timeout, a refused connection). */
+            statusCode: number | null;
+            /** @description What went wrong; null for an acknowledged delivery. */
+            error: string | null;
+            durationMs: number;
+        };
+        /**
+         * @example {
+         *       "items": [
+         *         {
+         *           "position": 43,
+         *           "webhookId": "msg_q3x7mzk2a4bcdefgh2jkmn_43",
+         *           "at": "2026-11-22T08:15:05.000Z",
+         *           "statusCode": 200,
+         *           "error": null,
+         *           "durationMs": 12
+         *         },
+         *         {
+         *           "position": 43,
+         *           "webhookId": "msg_q3x7mzk2a4bcdefgh2jkmn_43",
+         *           "at": "2026-11-22T08:15:00.000Z",
+         *           "statusCode": null,
+         *           "error": "connect ECONNREFUSED 203.0.113.7:443",
+         *           "durationMs": 3
+         *         }
+         *       ]
+         *     }
+         */
+        DeliveryAttemptList: {
+            items: components["schemas"]["DeliveryAttempt"][];
+        };
+        /**
+         * @description The body of one delivery.
+         * @example {
+         *       "type": "topic.created",
+         *       "timestamp": "2026-11-22T08:15:00.000Z",
+         *       "data": {
+         *         "position": 42,
+         *         "kind": "created",
+         *         "at": "2026-11-22T08:15:00.000Z",
+         *         "topic": {
+         *           "GroupId": "@TGS#2J4SZEAEL",
+         *           "TopicId": "@TGS#_@TGS#cQVLVHIM62CJ@TOPIC#_@TOPIC#cRTE3HIM62C5",
+         *           "Name": "MyFirstTopic",
+         *           "Type": "Community",
+         *           "Owner_Account": "leckie",
+         *           "Operator_Account": "group_root",
+         *           "UserDefinedDataList": null,
+         *           "ClientIP": "127.0.0.1",
+         *           "OptPlatform": "RESTAPI",
+         *           "Introduction": null,
+         *           "Notification": null,
+         *           "FaceUrl": null,
+         *           "CustomString": null,
+         *           "ReceivedAt": "2026-11-22T08:15:00.000Z",
+         *           "UpdatedAt": "2026-11-22T08:15:00.000Z",
+         *           "DeletedAt": null
+         *         }
+         *       }
+         *     }
+         */
+        WebhookEvent: {
+            /**
+             * @description `topic.` and the change's `kind`.
+             * @enum {string}
+             */
+            type: "topic.created" | "topic.updated" | "topic.deleted";
+            /**
+             * Format: date-time
+             * @description When the change was made (the change's `at`).
+             */
+            timestamp: string;
+            data: components["schemas"]["TopicChange"];
+        };
+        /**
          * @example {
          *       "status": "ok"
          *     }
@@ -887,6 +1274,22 @@ export interface components {
         };
     };
     responses: {
+        /** @description No subscription with this id is visible to this key (a key sees only the ones it made). */
+        SubscriptionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ActionStatus": "FAIL",
+                 *       "ErrorCode": 4014,
+                 *       "ErrorInfo": "No subscription \"sub_q3x7mzk2a4bcdefgh2jkmn\" is visible to this key"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CallbackAnswer"];
+            };
+        };
         /**
          * @description The request's headers are larger than `MAX_HEADER_BYTES` (16 KiB by default). The HTTP server
          *     answers it before any route, with this body on Node; Deno answers with an empty body.
@@ -972,6 +1375,11 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description The subscription's `id`, as `POST /subscriptions` answered it.
+         * @example sub_q3x7mzk2a4bcdefgh2jkmn
+         */
+        SubscriptionId: string;
         /** @description How many items at most, from 1 to 500, in decimal digits (no sign, exponent or leading zero). The default is 100. */
         Limit: number;
         /**
@@ -1428,6 +1836,227 @@ export interface operations {
             503: components["responses"]["StoreUnavailable"];
         };
     };
+    listSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions this key made (every one for API_TOKEN). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its signing secret (shown only here). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewSubscription"];
+                };
+            };
+            /** @description The body is invalid, `after` is beyond the feed, or the URL is refused (4021). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ActionStatus": "FAIL",
+                     *       "ErrorCode": 4021,
+                     *       "ErrorInfo": "url: 127.0.0.1 is a loopback address; set WEBHOOK_ALLOW_PRIVATE_URLS=true to allow it"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CallbackAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's `id`, as `POST /subscriptions` answered it.
+                 * @example sub_q3x7mzk2a4bcdefgh2jkmn
+                 */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription and how its deliveries go. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["SubscriptionNotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's `id`, as `POST /subscriptions` answered it.
+                 * @example sub_q3x7mzk2a4bcdefgh2jkmn
+                 */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: nothing more is delivered to it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["SubscriptionNotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    enableSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's `id`, as `POST /subscriptions` answered it.
+                 * @example sub_q3x7mzk2a4bcdefgh2jkmn
+                 */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription, active again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["SubscriptionNotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    rotateSubscriptionSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's `id`, as `POST /subscriptions` answered it.
+                 * @example sub_q3x7mzk2a4bcdefgh2jkmn
+                 */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown only here. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["SubscriptionNotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
+    listDeliveryAttempts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The subscription's `id`, as `POST /subscriptions` answered it.
+                 * @example sub_q3x7mzk2a4bcdefgh2jkmn
+                 */
+                id: components["parameters"]["SubscriptionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The most recent delivery attempts, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryAttemptList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["SubscriptionNotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["StoreUnavailable"];
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -1609,6 +2238,53 @@ export interface operations {
                 };
             };
             431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+    receiveTopicChange: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description `msg_<subscription>_<position>`: the same on every attempt of this change for this subscription.
+                 * @example msg_q3x7mzk2a4bcdefgh2jkmn_42
+                 */
+                "webhook-id": string;
+                /**
+                 * @description When this attempt was sent, in Unix seconds; receivers refuse one too far from their clock.
+                 * @example 1795335300
+                 */
+                "webhook-timestamp": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256 of "webhook-id.webhook-timestamp.body">`, keyed by the secret's
+                 *     bytes (base64 after `whsec_`); during a rotation's grace period, a second one for the
+                 *     previous secret, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent"];
+            };
+        };
+        responses: {
+            /** @description Acknowledged (any 2xx does); the next change follows. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone; the subscription is disabled at once. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }

@@ -16,6 +16,7 @@ import { registerChanges } from './routes/changes.ts'
 import { registerDocs } from './routes/docs.ts'
 import { registerHealth } from './routes/health.ts'
 import { registerReadApi } from './routes/read-api.ts'
+import { registerSubscriptions } from './routes/subscriptions.ts'
 import type { Store } from './store/index.ts'
 
 /**
@@ -27,7 +28,7 @@ import type { Store } from './store/index.ts'
  * ```
  */
 export type AppConfig = CallbackConfig &
-  Pick<Config, 'apiToken' | 'changesHeartbeatMs' | 'changesStallMs' | 'maxChangeStreams'>
+  Pick<Config, 'apiToken' | 'changesHeartbeatMs' | 'changesStallMs' | 'maxChangeStreams' | 'webhooks'>
 
 /**
  * What {@link createApp} is built from.
@@ -174,6 +175,12 @@ export function assembleApp({
     changesStallMs: DEFAULTS.changesStallMs,
     maxChangeStreams: DEFAULTS.maxChangeStreams,
     eventBodies: DEFAULTS.eventBodies,
+    webhooks: {
+      timeoutMs: DEFAULTS.webhookTimeoutMs,
+      retrySchedule: DEFAULTS.webhookRetrySchedule.split(',').map(Number),
+      allowPrivateUrls: false,
+      secretGraceSeconds: DEFAULTS.webhookSecretGraceSeconds,
+    },
     ...given,
   }
   const app = new OpenAPIHono<AppEnv>({ defaultHook: answerInvalidParameters })
@@ -220,6 +227,7 @@ export function assembleApp({
     stallMs: config.changesStallMs,
     log,
   })
+  registerSubscriptions(app, { store, guard, webhooks: config.webhooks, clock })
   registerHealth(app, { store, log })
   registerDocs(app)
   return { app, callbacks }

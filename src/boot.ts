@@ -10,6 +10,7 @@ import { createMetrics } from './metrics/index.ts'
 import { createImRestClient, createReconciler, type Reconciler } from './reconcile/index.ts'
 import { createEventPruner, type EventPruner } from './retention/index.ts'
 import { openStore, type Store, StoreOpenError } from './store/index.ts'
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/create-dispatcher.ts'
 
 /** A service ready to be served by a runtime. */
 export interface Booted {
@@ -27,6 +28,8 @@ export interface Booted {
   pruner: EventPruner | undefined
   /** The read API's keys; the entries stop it when they stop, which records the keys' last use. */
   keyRing: KeyRing
+  /** Delivers the change feed to webhook subscriptions (one replica at a time); the entries start and stop it. */
+  webhooks: WebhookDispatcher
 }
 
 /**
@@ -74,6 +77,13 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     log,
   })
   const keyRing = createKeyRing({ store, apiToken: config.apiToken, log })
+  const webhooks = createWebhookDispatcher({
+    store,
+    log,
+    metrics,
+    config: config.webhooks,
+    pollMs: Math.min(config.changesPollMs, 1000),
+  })
   const { app, callbacks } = assembleApp({
     keyRing,
     config,
@@ -83,7 +93,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     changeFeed,
     onTopicInfoChanged: reconciler && ((groupId) => reconciler.requestGroup(groupId)),
   })
-  return { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing }
+  return { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing, webhooks }
 }
 
 /**

@@ -9,7 +9,7 @@ import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing } = booted
+  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing, webhooks } = booted
   // POST /callback is answered straight by the app's callback path; the rest goes to the app.
   const inFlight = trackInFlight(
     answerCallbacksOnFetch(callbacks, (request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info)),
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       new Promise<false>((resolve) => setTimeout(resolve, 250, false)),
     ])
     if (!drained) log.info('stopped without waiting for followers that do not read')
+    await webhooks.stop()
     await reconciler?.stop()
     await pruner?.stop()
     await keyRing.stop()
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   logStartup(booted, `deno ${Deno.version.deno}`, server.addr.port, { terminal: Deno.stdout.isTerminal() })
   reconciler?.start()
   pruner?.start()
+  webhooks.start()
 }
 
 main().catch((error: unknown) => {

@@ -31,7 +31,7 @@ function noteStreams(streams: Set<ServerResponse>, listener: RequestListener): R
 
 async function main(): Promise<void> {
   const booted = await boot(process.env)
-  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing } = booted
+  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing, webhooks } = booted
   const streams = new Set<ServerResponse>()
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = createServer(
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => server.closeAllConnections(), 10_000)
     force.unref()
     server.close(async () => {
+      await webhooks.stop()
       await reconciler?.stop()
       await pruner?.stop()
       await keyRing.stop()
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   logStartup(booted, `node ${process.versions.node}`, port, { terminal: process.stdout.isTTY === true })
   reconciler?.start()
   pruner?.start()
+  webhooks.start()
 }
 
 main().catch((error: unknown) => {

@@ -27,8 +27,8 @@ const ID_LENGTH = 16
 const KEY_PATTERN = /^imts_([a-z2-7]{16})_([A-Za-z0-9_-]{43})$/
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567'
 
-/** `bytes` random bytes as lower-case base32, one character per byte's low five bits. */
-const randomBase32 = (length: number) => [...randomBytes(length)].map((b) => BASE32[b & 31]).join('')
+/** `length` random characters of lower-case base32, one from the low five bits of each random byte. */
+export const randomBase32 = (length: number) => [...randomBytes(length)].map((b) => BASE32[b & 31]).join('')
 
 /**
  * The stored form of a key's secret: HMAC-SHA256 keyed by the key's id. A key carries 256 random

@@ -16,6 +16,12 @@ export {
   followChanges,
   type TopicChange,
 } from './follow-changes.ts'
+export {
+  type DeliveryHeaders,
+  DeliveryVerificationError,
+  verifyDelivery,
+  type WebhookEvent,
+} from './verify-delivery.ts'
 
 /**
  * The read API's paths, generated from openapi.yaml, for typing your own calls.
@@ -66,6 +72,16 @@ export type CallbackEvent = Types.CallbackEvent
  * ```
  */
 export type CallbackEventPage = Types.CallbackEventPage
+
+/**
+ * A webhook subscription, as `GET /subscriptions/{id}` answers it.
+ *
+ * @example
+ * ```ts
+ * const { data }: { data?: Subscription } = await client.GET('/subscriptions/{id}', { params: { path: { id } } })
+ * ```
+ */
+export type Subscription = Types.Subscription
 
 /**
  * A page of the change feed.

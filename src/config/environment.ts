@@ -34,6 +34,9 @@ export const DEFAULTS = {
   maxChangeStreams: 200,
   eventRetentionDays: 30,
   eventBodies: 'handled',
+  webhookTimeoutMs: 10_000,
+  webhookRetrySchedule: '5,300,1800,7200,18000,36000,36000',
+  webhookSecretGraceSeconds: 86_400,
 } as const
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
@@ -81,6 +84,31 @@ const oneOf = <const T extends readonly [string, ...string[]]>(name: string, val
         return z.NEVER
       }
       return raw as T[number]
+    })
+
+/**
+ * A comma-separated list of seconds between a webhook's attempts (fractions to the millisecond): 1 to
+ * 20 of them, each at most a week.
+ */
+const retrySchedule = (name: string, fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const text = raw === undefined || raw.trim() === '' ? fallback : raw
+      const parts = text.split(',').map((part) => part.trim())
+      const bad = parts.find((part) => !/^\d{1,6}(\.\d{1,3})?$/.test(part) || Number(part) > 604_800)
+      if (bad !== undefined || parts.length > 20) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            bad !== undefined
+              ? `${name} must be seconds between attempts, comma-separated (such as ${fallback}); ${JSON.stringify(bad.slice(0, 20))} is not a number of seconds from 0 to 604800`
+              : `${name} may hold at most 20 retries, got ${parts.length}`,
+        })
+        return z.NEVER
+      }
+      return parts.map(Number)
     })
 
 /**
@@ -166,4 +194,13 @@ export const Environment = z.object({
   EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], DEFAULTS.eventBodies),
   // Off by default: on a 2-core machine it cost throughput and RSS (docs/benchmarks.md).
   SQLITE_WRITER_THREAD: oneOf('SQLITE_WRITER_THREAD', ['on', 'off'], 'off'),
+  WEBHOOK_TIMEOUT_MS: integer('WEBHOOK_TIMEOUT_MS', 100, 120_000, DEFAULTS.webhookTimeoutMs),
+  WEBHOOK_RETRY_SCHEDULE: retrySchedule('WEBHOOK_RETRY_SCHEDULE', DEFAULTS.webhookRetrySchedule),
+  WEBHOOK_ALLOW_PRIVATE_URLS: oneOf('WEBHOOK_ALLOW_PRIVATE_URLS', ['true', 'false'], 'false'),
+  WEBHOOK_SECRET_GRACE_SECONDS: integer(
+    'WEBHOOK_SECRET_GRACE_SECONDS',
+    0,
+    30 * 86_400,
+    DEFAULTS.webhookSecretGraceSeconds,
+  ),
 })

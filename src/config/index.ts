@@ -10,4 +10,5 @@ export {
   loadDatabaseUrl,
   loadSendDefaults,
   type ReconcileConfig,
+  type WebhookConfig,
 } from './load-config.ts'

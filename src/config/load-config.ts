@@ -84,6 +84,27 @@ export interface Config {
   eventBodies: 'handled' | 'all'
   /** SQLite: whether callbacks are committed on a thread of their own (SQLITE_WRITER_THREAD). */
   sqliteWriterThread: boolean
+  /** Webhook subscriptions' delivery. */
+  webhooks: WebhookConfig
+}
+
+/**
+ * How webhook deliveries go.
+ *
+ * @example
+ * ```ts
+ * const webhooks: WebhookConfig = { timeoutMs: 10_000, retrySchedule: [5, 300], allowPrivateUrls: false, secretGraceSeconds: 86_400 }
+ * ```
+ */
+export interface WebhookConfig {
+  /** How long an endpoint may take to answer a delivery (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number
+  /** Seconds between attempts at one change; after the last, the subscription is disabled. */
+  retrySchedule: number[]
+  /** Whether URLs on loopback, private, link-local and unique-local addresses are allowed. */
+  allowPrivateUrls: boolean
+  /** How long a rotated-out secret still signs deliveries beside the new one. */
+  secretGraceSeconds: number
 }
 
 /**
@@ -166,6 +187,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pruneRejected: e.EVENT_RETENTION_REJECTED === 'prune',
     eventBodies: e.EVENT_BODIES,
     sqliteWriterThread: e.SQLITE_WRITER_THREAD === 'on',
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      secretGraceSeconds: e.WEBHOOK_SECRET_GRACE_SECONDS,
+    },
   }
 }
 

@@ -29,6 +29,7 @@ export const errorCodes = {
   HEADERS_TOO_LARGE: { code: 4018, status: 431 },
   REQUEST_MALFORMED: { code: 4019, status: 400 },
   SCOPE_MISSING: { code: 4020, status: 403 },
+  URL_REFUSED: { code: 4021, status: 400 },
   INTERNAL: { code: 5000, status: 500 },
   STORE_UNAVAILABLE: { code: 5001, status: 503 },
   DEADLINE_EXCEEDED: { code: 5002, status: 503 },

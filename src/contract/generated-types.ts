@@ -45,5 +45,9 @@ export type TopicChange = Schemas['TopicChange']
 export type ChangePage = Schemas['ChangePage']
 /** What a change did to its topic. */
 export type ChangeKind = Schemas['ChangeKind']
+/** A webhook subscription. */
+export type Subscription = Schemas['Subscription']
+/** The body of one webhook delivery. */
+export type WebhookEvent = Schemas['WebhookEvent']
 /** The paths of the API, for typed clients. */
 export type { paths } from '../../generated/openapi.ts'

@@ -1,3 +1,4 @@
+import { HTTPException } from 'hono/http-exception'
 import { Refusal } from '../contract/refusal.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import { StoreError } from '../store/index.ts'
@@ -39,6 +40,17 @@ export function refusalFor(
   if (error instanceof Refusal) {
     log.debug('refused', { ...where, status: error.status, errorCode: error.code, reason: error.message })
     return error
+  }
+  // Hono's validators throw these for a body they cannot read: 400 "Malformed JSON in request body",
+  // 415 "Unsupported Media Type" for a body not declared JSON.
+  if (error instanceof HTTPException && (error.status === 400 || error.status === 415)) {
+    log.debug('refused', { ...where, status: error.status, reason: error.message })
+    return new Refusal(
+      'PARAMETER_INVALID',
+      error.status === 400
+        ? `The request body is not valid JSON: ${error.message}`
+        : 'The request body must be JSON, sent with content-type: application/json',
+    )
   }
   if (error instanceof StoreError) {
     log.error('store unavailable', { ...where, ...describeError(error) })

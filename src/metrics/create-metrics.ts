@@ -14,6 +14,15 @@ export interface Metrics {
   eventsPruned(count: number): void
   /** One read API request answered, by the id of its key (never the key), its scope and its status. */
   apiRequest(keyId: string, scope: string, status: number): void
+  /**
+   * One webhook delivery attempt, by subscription and outcome (`delivered`, `http_error`, `timeout`,
+   * `connection_error`, `address_refused`).
+   */
+  webhookAttempt(subscriptionId: string, outcome: string): void
+  /** A webhook subscription disabled after its retries ran out or a 410 Gone. */
+  webhookDisabled(subscriptionId: string): void
+  /** The lag of every subscription this replica delivers, replacing the last figures. */
+  webhookLags(lags: ReadonlyMap<string, { changes: number; seconds: number }>): void
   /** The Prometheus text exposition (version 0.0.4). */
   render(): string
 }
@@ -87,6 +96,9 @@ export function createMetrics(): Metrics {
   let commitFailures = 0
   let conflictRetries = 0
   let eventsPruned = 0
+  const webhookAttempts = new Map<string, number>()
+  const webhooksDisabled = new Map<string, number>()
+  let webhookLags: ReadonlyMap<string, { changes: number; seconds: number }> = new Map()
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
 
   return {
@@ -110,6 +122,11 @@ export function createMetrics(): Metrics {
       eventsPruned += count
     },
     apiRequest: (keyId, scope, status) => void bump(apiRequests, `${keyId}\u0000${scope}\u0000${status}`),
+    webhookAttempt: (subscriptionId, outcome) => void bump(webhookAttempts, `${subscriptionId}\u0000${outcome}`),
+    webhookDisabled: (subscriptionId) => void bump(webhooksDisabled, subscriptionId),
+    webhookLags: (lags) => {
+      webhookLags = lags
+    },
     render() {
       return [
         ...counterLines(
@@ -145,6 +162,31 @@ export function createMetrics(): Metrics {
         '# HELP im_store_conflict_retries_total Store transactions run again after a deadlock or a serialization conflict.',
         '# TYPE im_store_conflict_retries_total counter',
         `im_store_conflict_retries_total ${conflictRetries}`,
+        ...counterLines(
+          'im_webhook_attempts_total',
+          'Webhook delivery attempts, by subscription and outcome.',
+          webhookAttempts,
+          (key) => {
+            const [subscription, outcome] = key.split('\u0000') as [string, string]
+            return `subscription="${escapeLabel(subscription)}",outcome="${outcome}"`
+          },
+        ),
+        ...counterLines(
+          'im_webhook_disabled_total',
+          'Webhook subscriptions disabled after their retries ran out or a 410 Gone.',
+          webhooksDisabled,
+          (subscription) => `subscription="${escapeLabel(subscription)}"`,
+        ),
+        '# HELP im_webhook_lag_changes Changes of the feed after the position a subscription acknowledged.',
+        '# TYPE im_webhook_lag_changes gauge',
+        ...[...webhookLags].map(
+          ([id, lag]) => `im_webhook_lag_changes{subscription="${escapeLabel(id)}"} ${lag.changes}`,
+        ),
+        '# HELP im_webhook_lag_seconds Age of the oldest change a subscription has not acknowledged.',
+        '# TYPE im_webhook_lag_seconds gauge',
+        ...[...webhookLags].map(
+          ([id, lag]) => `im_webhook_lag_seconds{subscription="${escapeLabel(id)}"} ${lag.seconds}`,
+        ),
         '# HELP im_events_pruned_total Events deleted from the event log by retention (EVENT_RETENTION_DAYS).',
         '# TYPE im_events_pruned_total counter',
         `im_events_pruned_total ${eventsPruned}`,

@@ -6,16 +6,17 @@ const iso = (value: string | Date) => new Date(value).toISOString()
 
 /**
  * The {@link ApiKeys} role over the query layer, the same on SQLite and PostgreSQL; `guarded` turns a
- * database failure into the store's error.
+ * database failure into the store's error, `retrying` runs a transaction again after it lost a conflict.
  *
  * @example
  * ```ts
- * const keys = apiKeyQueries(db, guarded)
+ * const keys = apiKeyQueries(db, guarded, retryingConflicts)
  * ```
  */
 export function apiKeyQueries(
   db: Kysely<Database>,
   guarded: <T>(what: string, work: () => Promise<T>) => Promise<T>,
+  retrying: <T>(work: () => Promise<T>) => Promise<T>,
 ): ApiKeys {
   return {
     insertApiKey: (key) =>
@@ -51,15 +52,27 @@ export function apiKeyQueries(
       }),
 
     revokeApiKey: (id, at) =>
-      guarded('revoking the key', async () => {
-        const result = await db
-          .updateTable('api_keys')
-          .set({ revoked_at: at })
-          .where('id', '=', id)
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst()
-        return Number(result.numUpdatedRows) > 0
-      }),
+      guarded('revoking the key', () =>
+        retrying(() =>
+          db.transaction().execute(async (trx) => {
+            const result = await trx
+              .updateTable('api_keys')
+              .set({ revoked_at: at })
+              .where('id', '=', id)
+              .where('revoked_at', 'is', null)
+              .executeTakeFirst()
+            if (Number(result.numUpdatedRows) === 0) return false
+            // A revoked key's webhooks stop too: nothing more goes to a team whose access ended.
+            await trx
+              .updateTable('subscriptions')
+              .set({ status: 'disabled', disabled_reason: `the key ${id} that made it was revoked` })
+              .where('owner_key_id', '=', id)
+              .where('status', '=', 'active')
+              .execute()
+            return true
+          }),
+        ),
+      ),
 
     touchApiKeys: (ids, at) =>
       guarded('recording key use', async () => {

@@ -10,7 +10,9 @@ export { openPostgresStore, type PostgresStoreOptions } from './postgres.ts'
 export { openSqliteStore } from './sqlite.ts'
 export type {
   ApiKeys,
+  AttemptResult,
   CallbackWrites,
+  DeliveryAttempt,
   Feed,
   Health,
   Leases,
@@ -19,6 +21,9 @@ export type {
   Retention,
   Store,
   StoredApiKey,
+  StoredSubscription,
+  SubscriptionPatch,
+  Subscriptions,
 } from './store.ts'
 export { StoreError, WritesFailingError } from './store-error.ts'
 export type {

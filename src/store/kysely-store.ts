@@ -11,6 +11,7 @@ import type { SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Committed } from './sqlite-writer.ts'
 import type { Store } from './store.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
+import { subscriptionQueries } from './subscriptions.ts'
 import type { ChangeListener, StoreKind, StoreObserver } from './types.ts'
 import { upkeepQueries } from './upkeep-queries.ts'
 import { applyEffect, iso, noNul, type Write, writeBatch } from './write-batch.ts'
@@ -222,7 +223,8 @@ export function createKyselyStore({
 
   return {
     kind,
-    ...apiKeyQueries(db, guarded),
+    ...apiKeyQueries(db, guarded, retryingConflicts),
+    ...subscriptionQueries(db, guarded, retryingConflicts),
     ...readQueries(db, guarded),
     ...upkeepQueries(db, guarded, retryingConflicts),
     record: (callback, effect) => guarded('recording the callback', () => writes.submit({ callback, effect })),

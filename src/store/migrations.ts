@@ -182,6 +182,47 @@ function migrations(kind: StoreKind): Record<string, Migration> {
           .execute()
       },
     },
+    // Webhook subscriptions: followers of the change feed that the service keeps, each with its cursor,
+    // its retry state, and its recent delivery attempts.
+    '0006_webhook_subscriptions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('subscriptions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('owner_key_id', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('group_ids', 'text')
+          .addColumn('kinds', 'text')
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('previous_secret', 'text')
+          .addColumn('previous_secret_until_ms', t.id)
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'disabled')`))
+          .addColumn('disabled_reason', 'text')
+          .addColumn('position', t.id, (c) => c.notNull())
+          .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at_ms', t.id)
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', t.time, (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('subscriptions_owner').on('subscriptions').columns(['owner_key_id', 'id']).execute()
+        await db.schema
+          .createTable('webhook_attempts')
+          .addColumn('id', t.id, identity)
+          .addColumn('subscription_id', 'text', (c) => c.notNull())
+          .addColumn('position', t.id, (c) => c.notNull())
+          .addColumn('webhook_id', 'text', (c) => c.notNull())
+          .addColumn('at', t.time, (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('error', 'text')
+          .addColumn('duration_ms', 'integer', (c) => c.notNull())
+          .execute()
+        await db.schema
+          .createIndex('webhook_attempts_subscription_id')
+          .on('webhook_attempts')
+          .columns(['subscription_id', 'id'])
+          .execute()
+      },
+    },
   }
 }
 

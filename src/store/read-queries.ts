@@ -23,6 +23,7 @@ type ReadQueries = Pick<
   | 'countLiveTopics'
   | 'listChanges'
   | 'lastPosition'
+  | 'countChanges'
 >
 
 /**
@@ -140,6 +141,15 @@ export function readQueries(
           last: items.length > 0 ? items[items.length - 1]!.position : after,
           hasMore: rows.length > limit,
         }
+      }),
+
+    countChanges: (after, cap) =>
+      guarded('counting changes', async () => {
+        const row = await db
+          .selectFrom(db.selectFrom('topics').select('position').where('position', '>', after).limit(cap).as('later'))
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow()
+        return Number(row.n)
       }),
 
     lastPosition: () =>

@@ -12,6 +12,8 @@ export interface Database {
   leases: LeasesTable
   change_counter: ChangeCounterTable
   api_keys: ApiKeysTable
+  subscriptions: SubscriptionsTable
+  webhook_attempts: WebhookAttemptsTable
 }
 
 export interface TopicsTable {
@@ -104,4 +106,47 @@ export interface CallbackEventsTable {
   replayed_at: string | Date | null
   /** `callback` for what IM posted, `reconcile` for a change that reconciliation made. */
   source: Generated<'callback' | 'reconcile'>
+}
+
+/**
+ * A webhook subscription: where the changes of the feed go, which of them, how far they were
+ * acknowledged, and where its retries stand. The secrets are kept as given, since each delivery is
+ * signed with them.
+ */
+export interface SubscriptionsTable {
+  id: string
+  /** The id of the key that made it (`API_TOKEN` for the operator's token). */
+  owner_key_id: string
+  url: string
+  /** JSON array of group IDs, or null for every group. */
+  group_ids: string | null
+  /** Comma-separated change kinds, or null for every kind. */
+  kinds: string | null
+  /** `whsec_…`, which signs every delivery. */
+  secret: string
+  /** The secret before the last rotation, which also signs until `previous_secret_until_ms`. */
+  previous_secret: string | null
+  previous_secret_until_ms: number | string | null
+  status: 'active' | 'disabled'
+  disabled_reason: string | null
+  /** The last position acknowledged (or filtered out): delivery resumes after it. */
+  position: number | string
+  /** Failed attempts at the change after `position`, in a row. */
+  failures: number | string
+  next_attempt_at_ms: number | string | null
+  last_error: string | null
+  created_at: string | Date
+}
+
+/** One attempt at delivering one change to one subscription; the most recent ones are kept. */
+export interface WebhookAttemptsTable {
+  id: Generated<number | string>
+  subscription_id: string
+  position: number | string
+  webhook_id: string
+  at: string | Date
+  /** The endpoint's HTTP status, or null when there was none (a timeout, a refused connection). */
+  status_code: number | string | null
+  error: string | null
+  duration_ms: number | string
 }

@@ -8,6 +8,7 @@ import type {
   Reads,
   Retention,
   Store,
+  Subscriptions,
 } from '../../src/store/index.ts'
 
 // Type-level checks, run by the type check (npm run typecheck and npm run test:quick): the Store is cut
@@ -22,6 +23,7 @@ interface Roles {
   Retention: Retention
   Health: Health
   ApiKeys: ApiKeys
+  Subscriptions: Subscriptions
 }
 
 /** Members of Store that no role declares: a member added to Store itself, outside the roles. */

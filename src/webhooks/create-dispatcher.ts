@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto'
+import type { WebhookConfig } from '../config/index.ts'
+import type { TopicChange } from '../contract/read-api.ts'
+import { describeError, type Logger } from '../log/index.ts'
+import type { Metrics } from '../metrics/index.ts'
+import type { Feed, Leases, StoredSubscription, Subscriptions } from '../store/store.ts'
+import { signedDelivery, wants } from './delivery.ts'
+import { subscriptionLag } from './lag.ts'
+import { type PostOutcome, type PostRequest, postDelivery } from './post-delivery.ts'
+
+/**
+ * Delivers the change feed to the webhook subscriptions. One replica at a time delivers (a lease in
+ * the database, taken over within `leaseMs` when its holder dies); on it, each subscription has a
+ * worker of its own, so a slow or dead endpoint holds up only itself.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = createWebhookDispatcher({ store, log, metrics, config: config.webhooks })
+ * dispatcher.start()
+ * ```
+ */
+export interface WebhookDispatcher {
+  start(): void
+  /** Stops every worker (a delivery in flight is cut, and sent again later), and gives the lease back. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link createWebhookDispatcher}. */
+export interface WebhookDispatcherOptions {
+  store: Subscriptions & Feed & Leases
+  log: Logger
+  metrics: Pick<Metrics, 'webhookAttempt' | 'webhookDisabled' | 'webhookLags'>
+  config: WebhookConfig
+  /** How often it looks for new subscriptions and renews its lease; also the backstop for missed wake-ups. */
+  pollMs?: number
+  /** How long the lease lasts unless renewed: how soon another replica takes over from a dead one. */
+  leaseMs?: number
+  now?: () => number
+  post?: (request: PostRequest) => Promise<PostOutcome>
+}
+
+const LEASE = 'webhooks'
+/** Changes read at a time for one subscription: its memory, however far behind it is. */
+const PAGE = 100
+/** A worker waiting for a retry looks at its subscription this often (an `enable` or a delete ends the wait). */
+const RECHECK_MS = 2000
+/** A delivery starts only while the lease has this long left: it cannot outlive it by much. */
+const LEASE_MARGIN_MS = 3000
+const LAG_EVERY_MS = 5000
+
+/** The outcome label of an attempt, for the metrics. */
+function outcomeKind(outcome: PostOutcome): string {
+  if (outcome.error === null) return 'delivered'
+  if (outcome.statusCode !== null) return 'http_error'
+  if (outcome.error.includes('WEBHOOK_ALLOW_PRIVATE_URLS')) return 'address_refused'
+  return outcome.error.startsWith('no answer within') ? 'timeout' : 'connection_error'
+}
+
+/** The error an attempt leaves on its subscription: the status and the start of the answer. */
+function errorText(outcome: PostOutcome): string | null {
+  if (outcome.error === null) return null
+  const answer = outcome.answer.replace(/\s+/g, ' ').trim().slice(0, 200)
+  return answer === '' ? outcome.error : `${outcome.error}: ${answer}`
+}
+
+/**
+ * Makes the service's {@link WebhookDispatcher}.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = createWebhookDispatcher({ store, log, metrics, config: config.webhooks, pollMs: 1000 })
+ * ```
+ */
+export function createWebhookDispatcher({
+  store,
+  log,
+  metrics,
+  config,
+  pollMs = 1000,
+  leaseMs = 15_000,
+  now = Date.now,
+  post = postDelivery,
+}: WebhookDispatcherOptions): WebhookDispatcher {
+  const holder = randomUUID()
+  const workers = new Map<string, { abort: AbortController; done: Promise<void> }>()
+  /** Workers waiting for the feed to move. */
+  const waiting = new Set<() => void>()
+  let heldUntil = 0
+  let stopped = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let tickDone: Promise<void> = Promise.resolve()
+  let stopWatching: (() => void) | undefined
+  let lagAt = 0
+  let lastTickError: string | undefined
+
+  /** Resolves after `ms`, when `signal` aborts, or (with `wake`) when changes commit. */
+  function sleep(ms: number, signal: AbortSignal, wake: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timeout)
+        waiting.delete(done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timeout = setTimeout(done, ms)
+      if (wake) waiting.add(done)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  /**
+   * Attempts one change until it is acknowledged; resolves false when it was not (the subscription
+   * was disabled, deleted or moved, the worker stopped, or the lease is in doubt).
+   */
+  async function deliverChange(id: string, change: TopicChange, from: number, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (signal.aborted) return false
+      const subscription = await store.getSubscription(id)
+      if (subscription?.status !== 'active' || subscription.position !== from) return false
+      const wait = (subscription.nextAttemptAtMs ?? 0) - now()
+      if (wait > 0) {
+        await sleep(Math.min(wait, RECHECK_MS), signal, false)
+        continue
+      }
+      // Until the next tick renews the lease (or stops this worker because another replica has it).
+      if (now() > heldUntil - LEASE_MARGIN_MS) {
+        await sleep(pollMs, signal, false)
+        continue
+      }
+      const at = now()
+      const { id: webhookId, body, headers } = signedDelivery(subscription, change, at)
+      const outcome = await post({
+        url: subscription.url,
+        headers,
+        body,
+        timeoutMs: config.timeoutMs,
+        allowPrivate: config.allowPrivateUrls,
+        signal,
+      })
+      // Cut by stop(): nothing is known of it, and it is sent again, with the same webhook-id.
+      if (signal.aborted && outcome.statusCode === null) return false
+      const attempt = {
+        position: change.position,
+        webhookId,
+        at: new Date(at).toISOString(),
+        statusCode: outcome.statusCode,
+        error: errorText(outcome),
+        durationMs: outcome.durationMs,
+      }
+      metrics.webhookAttempt(id, outcomeKind(outcome))
+      if (outcome.error === null) {
+        await store.recordAttempt(id, attempt, { acknowledged: true, from })
+        return true
+      }
+      const failures = subscription.failures + 1
+      const schedule = config.retrySchedule
+      const disable =
+        outcome.statusCode === 410
+          ? 'the endpoint answered 410 Gone'
+          : failures > schedule.length
+            ? `${failures} attempts at position ${change.position} failed; the last: ${attempt.error}`
+            : undefined
+      // Jitter of ±20 %, so that the retries of many subscriptions do not fall at one moment.
+      const delayMs = disable ? 0 : schedule[failures - 1]! * 1000 * (0.8 + 0.4 * Math.random())
+      await store.recordAttempt(id, attempt, {
+        acknowledged: false,
+        failures,
+        nextAttemptAtMs: disable ? null : now() + Math.round(delayMs),
+        disable,
+      })
+      if (disable) {
+        metrics.webhookDisabled(id)
+        log.warn('webhook subscription disabled', { subscription: id, url: subscription.url, reason: disable })
+        return false
+      }
+      log.info('webhook attempt failed', {
+        subscription: id,
+        position: change.position,
+        attempt: failures,
+        error: attempt.error,
+        retryInSeconds: Math.round(delayMs / 100) / 10,
+      })
+    }
+  }
+
+  /** Delivers what the filter wants of one page, moving the cursor past what it does not. */
+  async function deliverPage(subscription: StoredSubscription, items: TopicChange[], signal: AbortSignal) {
+    let from = subscription.position
+    let passed = from
+    for (const change of items) {
+      if (!wants(subscription, change)) {
+        passed = change.position
+        continue
+      }
+      if (passed !== from) {
+        await store.skipTo(subscription.id, from, passed)
+        from = passed
+      }
+      if (!(await deliverChange(subscription.id, change, from, signal))) return
+      from = passed = change.position
+    }
+    if (passed !== from && !signal.aborted) await store.skipTo(subscription.id, from, passed)
+  }
+
+  async function work(id: string, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const subscription = await store.getSubscription(id)
+        if (subscription?.status !== 'active') return
+        const page = await store.listChanges({ after: subscription.position, limit: PAGE })
+        if (page.items.length === 0) await sleep(pollMs, signal, true)
+        else await deliverPage(subscription, page.items, signal)
+      } catch (error) {
+        log.warn('webhook delivery paused: the database failed', { subscription: id, ...describeError(error) })
+        await sleep(pollMs, signal, false)
+      }
+    }
+  }
+
+  function startWorker(id: string) {
+    const abort = new AbortController()
+    const done = work(id, abort.signal).finally(() => {
+      if (workers.get(id)?.abort === abort) workers.delete(id)
+    })
+    workers.set(id, { abort, done })
+  }
+
+  function stopWorkers(ids?: Set<string>) {
+    for (const [id, worker] of workers) {
+      if (ids?.has(id)) continue
+      worker.abort.abort()
+      workers.delete(id)
+    }
+  }
+
+  async function tick(): Promise<void> {
+    let active: StoredSubscription[]
+    const wasHeld = heldUntil > 0
+    try {
+      active = (await store.listSubscriptions()).filter((s) => s.status === 'active')
+      if (active.length === 0) {
+        if (heldUntil > 0) await store.releaseLease(LEASE, holder)
+        heldUntil = 0
+      } else {
+        const asked = now()
+        heldUntil = (await store.acquireLease(LEASE, holder, asked, leaseMs)) ? asked + leaseMs : 0
+      }
+      lastTickError = undefined
+    } catch (error) {
+      heldUntil = 0
+      active = []
+      const described = describeError(error)
+      if (lastTickError !== described.error) log.warn('webhook delivery paused: the database failed', described)
+      lastTickError = String(described.error)
+    }
+    if (heldUntil > 0 && !wasHeld) log.info('delivering webhooks', { holder, subscriptions: active.length })
+    if (heldUntil === 0 && wasHeld && active.length > 0)
+      log.info('webhook deliveries left to another replica', { holder })
+    if (heldUntil === 0) {
+      stopWorkers()
+      metrics.webhookLags(new Map())
+      return
+    }
+    const ids = new Set(active.map((s) => s.id))
+    stopWorkers(ids)
+    for (const id of ids) if (!workers.has(id)) startWorker(id)
+    if (now() - lagAt >= LAG_EVERY_MS) {
+      lagAt = now()
+      const lags = new Map<string, { changes: number; seconds: number }>()
+      for (const subscription of active)
+        lags.set(subscription.id, await subscriptionLag(store, subscription.position, lagAt))
+      metrics.webhookLags(lags)
+    }
+  }
+
+  function schedule() {
+    if (stopped) return
+    timer = setTimeout(() => {
+      tickDone = tick()
+        .catch((error: unknown) => log.warn('webhook delivery paused', describeError(error)))
+        .finally(schedule)
+    }, pollMs)
+  }
+
+  return {
+    start() {
+      if (stopped || stopWatching) return
+      stopWatching = store.watchChanges(() => {
+        for (const wake of [...waiting]) wake()
+      })
+      tickDone = tick()
+        .catch((error: unknown) => log.warn('webhook delivery paused', describeError(error)))
+        .finally(schedule)
+    },
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      stopWatching?.()
+      await tickDone
+      const running = [...workers.values()].map((w) => w.done)
+      stopWorkers()
+      await Promise.allSettled(running)
+      if (heldUntil > 0) await store.releaseLease(LEASE, holder).catch(() => {})
+      heldUntil = 0
+    },
+  }
+}
