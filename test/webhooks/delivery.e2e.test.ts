@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyDelivery } from '../../src/client/index.ts'
 import { sampleTopicDestroyed, topicBody } from '../fixtures/index.ts'
@@ -7,6 +10,10 @@ import { type Received, type Receiver, startReceiver } from '../helpers/webhook-
 
 // Deliveries through the real service to real receivers on 127.0.0.1, each delivery verified with the
 // npm package `standardwebhooks`, as receivers verify them.
+
+/** A database of its own for each service here: no other suite's replica may take the delivery lease. */
+const scratch = mkdtempSync(join(tmpdir(), 'imsync-webhooks-'))
+const freshDatabase = (name: string) => `file:${join(scratch, `${name}.db`)}`
 
 const ENV = {
   WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
@@ -18,11 +25,12 @@ const ENV = {
 let service: RunningService
 const receivers: Receiver[] = []
 beforeAll(async () => {
-  service = await startService({ env: ENV })
+  service = await startService({ env: { ...ENV, DATABASE_URL: freshDatabase('main') } })
 })
 afterAll(async () => {
   await service?.stop()
   await Promise.all(receivers.map((r) => r.close()))
+  rmSync(scratch, { recursive: true, force: true })
 })
 
 const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
@@ -214,8 +222,7 @@ describe('webhook deliveries', () => {
 
 describe('webhook deliveries across a crash', () => {
   it('loses nothing when the service is killed mid-delivery and restarted (repeats keep their webhook-id)', async () => {
-    const db = `file:${(await import('node:os')).tmpdir()}/imsync-webhooks-${process.pid}-${Date.now()}.db`
-    const env = { ...ENV, DATABASE_URL: db }
+    const env = { ...ENV, DATABASE_URL: freshDatabase('crash') }
     let crashing = await startService({ env })
     const saved = service
     service = crashing
@@ -243,6 +250,25 @@ describe('webhook deliveries across a crash', () => {
       await expect.poll(async () => (await api(`/subscriptions/${sub.id}`)).body.lag.changes).toBe(0)
     } finally {
       await crashing.stop()
+      service = saved
+    }
+  })
+})
+
+describe('webhook deliveries on Deno', () => {
+  it('delivers from the Deno entry too, signed and in order', async () => {
+    const deno = await startService({ runtime: 'deno', env: { ...ENV, DATABASE_URL: freshDatabase('deno') } })
+    const saved = service
+    service = deno
+    try {
+      const r = await receiver()
+      await subscribe(r)
+      const ids = await createTopics(3)
+      await r.waitFor((got) => got.length >= 3)
+      expect(r.received.map((d) => d.event!.data.topic.TopicId)).toEqual(ids)
+      expect(r.received.every((d) => d.verifiedBy.length === 1)).toBe(true)
+    } finally {
+      await deno.stop()
       service = saved
     }
   })
