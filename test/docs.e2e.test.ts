@@ -63,6 +63,7 @@ const RUN_BY = {
   systemd: 'test/docs.e2e.test.ts',
   dockerfile: 'test/docs.e2e.test.ts',
   keys: 'test/auth/keys.e2e.test.ts',
+  'webhook-receiver': 'test/webhooks/delivery.e2e.test.ts',
   'deploy-pack': 'test/runtime/package.e2e.test.ts',
   'deploy-install': 'test/runtime/package.e2e.test.ts',
   'another-project': 'test/runtime/package.e2e.test.ts',

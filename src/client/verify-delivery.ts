@@ -25,7 +25,14 @@ export class DeliveryVerificationError extends Error {
   override readonly name = 'DeliveryVerificationError'
 }
 
-/** Headers as the common servers give them: a Fetch `Headers`, or Node's object of strings. */
+/**
+ * Headers as the common servers give them: a Fetch `Headers`, or Node's object of strings.
+ *
+ * @example
+ * ```ts
+ * const headers: DeliveryHeaders = req.headers // node:http, or request.headers in a fetch handler
+ * ```
+ */
 export type DeliveryHeaders = Headers | Record<string, string | string[] | undefined>
 
 function headerObject(headers: DeliveryHeaders): Record<string, string> {

@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/index.ts'
 import type { Feed, Leases, StoredSubscription, Subscriptions } from '../store/store.ts'
 import { signedDelivery, wants } from './delivery.ts'
 import { subscriptionLag } from './lag.ts'
-import { type PostOutcome, type PostRequest, postDelivery } from './post-delivery.ts'
+import { errorText, outcomeKind, type PostOutcome, type PostRequest, postDelivery } from './post-delivery.ts'
 
 /**
  * Delivers the change feed to the webhook subscriptions. One replica at a time delivers (a lease in
@@ -47,21 +47,6 @@ const RECHECK_MS = 2000
 /** A delivery starts only while the lease has this long left: it cannot outlive it by much. */
 const LEASE_MARGIN_MS = 3000
 const LAG_EVERY_MS = 5000
-
-/** The outcome label of an attempt, for the metrics. */
-function outcomeKind(outcome: PostOutcome): string {
-  if (outcome.error === null) return 'delivered'
-  if (outcome.statusCode !== null) return 'http_error'
-  if (outcome.error.includes('WEBHOOK_ALLOW_PRIVATE_URLS')) return 'address_refused'
-  return outcome.error.startsWith('no answer within') ? 'timeout' : 'connection_error'
-}
-
-/** The error an attempt leaves on its subscription: the status and the start of the answer. */
-function errorText(outcome: PostOutcome): string | null {
-  if (outcome.error === null) return null
-  const answer = outcome.answer.replace(/\s+/g, ' ').trim().slice(0, 200)
-  return answer === '' ? outcome.error : `${outcome.error}: ${answer}`
-}
 
 /**
  * Makes the service's {@link WebhookDispatcher}.

@@ -159,3 +159,18 @@ export async function postDelivery({
     request.end(body)
   })
 }
+
+/** The outcome label of an attempt, for the metrics. */
+export function outcomeKind(outcome: PostOutcome): string {
+  if (outcome.error === null) return 'delivered'
+  if (outcome.statusCode !== null) return 'http_error'
+  if (outcome.error.includes('WEBHOOK_ALLOW_PRIVATE_URLS')) return 'address_refused'
+  return outcome.error.startsWith('no answer within') ? 'timeout' : 'connection_error'
+}
+
+/** The error an attempt leaves on its subscription: the status and the start of the answer. */
+export function errorText(outcome: PostOutcome): string | null {
+  if (outcome.error === null) return null
+  const answer = outcome.answer.replace(/\s+/g, ' ').trim().slice(0, 200)
+  return answer === '' ? outcome.error : `${outcome.error}: ${answer}`
+}

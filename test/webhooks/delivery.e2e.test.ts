@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyDelivery } from '../../src/client/index.ts'
 import { sampleTopicDestroyed, topicBody } from '../fixtures/index.ts'
 import { API_TOKEN } from '../helpers/app.ts'
-import { type RunningService, sendSigned, startService } from '../helpers/service.ts'
+import { block } from '../helpers/doc-blocks.ts'
+import { freePort, ROOT, type RunningService, sendSigned, startService } from '../helpers/service.ts'
 import { type Received, type Receiver, startReceiver } from '../helpers/webhook-receiver.ts'
 
 // Deliveries through the real service to real receivers on 127.0.0.1, each delivery verified with the
@@ -217,6 +219,58 @@ describe('webhook deliveries', () => {
     // All five reached the fast endpoint while the slow one still holds its first.
     expect(slow.arrivals).toHaveLength(1)
     expect(slow.received).toHaveLength(0)
+  })
+})
+
+describe("the README's receiver", () => {
+  it('verifies each delivery with standardwebhooks, acknowledges it, and refuses a forged one', async () => {
+    // In the repository, so that `standardwebhooks` resolves from node_modules as in a project of yours.
+    mkdirSync(join(ROOT, 'artifacts'), { recursive: true })
+    const dir = mkdtempSync(join(ROOT, 'artifacts', 'receiver-'))
+    const file = join(dir, 'receiver.mjs')
+    writeFileSync(file, block('webhook-receiver'))
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}/`
+    const { body: made } = await api('/subscriptions', { method: 'POST', body: { url } })
+    const child = spawn(process.execPath, [file], {
+      env: { PATH: process.env.PATH, WEBHOOK_SECRET: made.secret, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    try {
+      await expect
+        .poll(() =>
+          fetch(url, { method: 'POST' }).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        )
+        .toBe(401)
+      const [id] = await createTopics(1)
+      await expect
+        .poll(() => out, { timeout: 10_000 })
+        .toMatch(new RegExp(`^topic\\.created \\d+ ${id!.replace(/[#@]/g, '.')}\\n$`))
+      await expect.poll(async () => (await api(`/subscriptions/${made.id}`)).body.lag.changes).toBe(0)
+      // A delivery signed with another secret is refused: the service's own attempt log shows 204 only.
+      const forged = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'webhook-id': 'msg_forged_1',
+          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+          'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+        },
+        body: '{"type":"topic.deleted"}',
+      })
+      expect(forged.status).toBe(401)
+      const { body: attempts } = await api(`/subscriptions/${made.id}/attempts`)
+      expect(attempts.items.map((a: { statusCode: number }) => a.statusCode)).toEqual([204])
+    } finally {
+      child.kill()
+      await api(`/subscriptions/${made.id}`, { method: 'DELETE' })
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
