@@ -224,7 +224,7 @@ export function createKyselyStore({
   return {
     kind,
     ...apiKeyQueries(db, guarded, retryingConflicts),
-    ...subscriptionQueries(db, guarded, retryingConflicts),
+    ...subscriptionQueries(db, kind, guarded, retryingConflicts),
     ...readQueries(db, guarded),
     ...upkeepQueries(db, guarded, retryingConflicts),
     record: (callback, effect) => guarded('recording the callback', () => writes.submit({ callback, effect })),

@@ -89,10 +89,13 @@ export interface Subscriptions {
   /** Changes some fields; resolves false when there is no such subscription. */
   updateSubscription(id: string, patch: SubscriptionPatch): Promise<boolean>
   /**
-   * Logs an attempt and applies its result in one transaction, keeping the most recent attempts only.
-   * An acknowledgement moves the cursor to the attempt's position only if it is still at `from`.
+   * Logs an attempt and applies its result; attempts recorded at the same time, by several
+   * subscriptions' workers, share one transaction. An acknowledgement moves the cursor to the
+   * attempt's position only if it is still at `from`: resolves whether it did (a failure: true).
    */
-  recordAttempt(subscriptionId: string, attempt: DeliveryAttempt, result: AttemptResult): Promise<void>
+  recordAttempt(subscriptionId: string, attempt: DeliveryAttempt, result: AttemptResult): Promise<boolean>
+  /** Deletes all but the `keep` most recent attempts of each subscription. */
+  pruneAttempts(keep: number): Promise<void>
   /** Moves the cursor past changes the filter leaves out, if it is still at `from`. */
   skipTo(id: string, from: number, to: number): Promise<void>
   /** The most recent attempts, newest first. */

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { WebhookConfig } from '../config/index.ts'
-import type { TopicChange } from '../contract/read-api.ts'
 import { describeError, type Logger } from '../log/index.ts'
 import type { Metrics } from '../metrics/index.ts'
 import type { Feed, Leases, StoredSubscription, Subscriptions } from '../store/store.ts'
-import { signedDelivery, wants } from './delivery.ts'
-import { subscriptionLag } from './lag.ts'
-import { errorText, outcomeKind, type PostOutcome, type PostRequest, postDelivery } from './post-delivery.ts'
+import { ATTEMPTS_KEPT, subscriptionLag } from './lag.ts'
+import { type PostOutcome, type PostRequest, postDelivery } from './post-delivery.ts'
+import { runWorker } from './subscription-worker.ts'
 
 /**
  * Delivers the change feed to the webhook subscriptions. One replica at a time delivers (a lease in
@@ -40,10 +39,6 @@ export interface WebhookDispatcherOptions {
 }
 
 const LEASE = 'webhooks'
-/** Changes read at a time for one subscription: its memory, however far behind it is. */
-const PAGE = 100
-/** A worker waiting for a retry looks at its subscription this often (an `enable` or a delete ends the wait). */
-const RECHECK_MS = 2000
 /** A delivery starts only while the lease has this long left: it cannot outlive it by much. */
 const LEASE_MARGIN_MS = 3000
 const LAG_EVERY_MS = 5000
@@ -93,118 +88,19 @@ export function createWebhookDispatcher({
     })
   }
 
-  /**
-   * Attempts one change until it is acknowledged; resolves false when it was not (the subscription
-   * was disabled, deleted or moved, the worker stopped, or the lease is in doubt).
-   */
-  async function deliverChange(id: string, change: TopicChange, from: number, signal: AbortSignal): Promise<boolean> {
-    for (;;) {
-      if (signal.aborted) return false
-      const subscription = await store.getSubscription(id)
-      if (subscription?.status !== 'active' || subscription.position !== from) return false
-      const wait = (subscription.nextAttemptAtMs ?? 0) - now()
-      if (wait > 0) {
-        await sleep(Math.min(wait, RECHECK_MS), signal, false)
-        continue
-      }
-      // Until the next tick renews the lease (or stops this worker because another replica has it).
-      if (now() > heldUntil - LEASE_MARGIN_MS) {
-        await sleep(pollMs, signal, false)
-        continue
-      }
-      const at = now()
-      const { id: webhookId, body, headers } = signedDelivery(subscription, change, at)
-      const outcome = await post({
-        url: subscription.url,
-        headers,
-        body,
-        timeoutMs: config.timeoutMs,
-        allowPrivate: config.allowPrivateUrls,
-        signal,
-      })
-      // Cut by stop(): nothing is known of it, and it is sent again, with the same webhook-id.
-      if (signal.aborted && outcome.statusCode === null) return false
-      const attempt = {
-        position: change.position,
-        webhookId,
-        at: new Date(at).toISOString(),
-        statusCode: outcome.statusCode,
-        error: errorText(outcome),
-        durationMs: outcome.durationMs,
-      }
-      metrics.webhookAttempt(id, outcomeKind(outcome))
-      if (outcome.error === null) {
-        await store.recordAttempt(id, attempt, { acknowledged: true, from })
-        return true
-      }
-      const failures = subscription.failures + 1
-      const schedule = config.retrySchedule
-      const disable =
-        outcome.statusCode === 410
-          ? 'the endpoint answered 410 Gone'
-          : failures > schedule.length
-            ? `${failures} attempts at position ${change.position} failed; the last: ${attempt.error}`
-            : undefined
-      // Jitter of ±20 %, so that the retries of many subscriptions do not fall at one moment.
-      const delayMs = disable ? 0 : schedule[failures - 1]! * 1000 * (0.8 + 0.4 * Math.random())
-      await store.recordAttempt(id, attempt, {
-        acknowledged: false,
-        failures,
-        nextAttemptAtMs: disable ? null : now() + Math.round(delayMs),
-        disable,
-      })
-      if (disable) {
-        metrics.webhookDisabled(id)
-        log.warn('webhook subscription disabled', { subscription: id, url: subscription.url, reason: disable })
-        return false
-      }
-      log.info('webhook attempt failed', {
-        subscription: id,
-        position: change.position,
-        attempt: failures,
-        error: attempt.error,
-        retryInSeconds: Math.round(delayMs / 100) / 10,
-      })
-    }
-  }
-
-  /** Delivers what the filter wants of one page, moving the cursor past what it does not. */
-  async function deliverPage(subscription: StoredSubscription, items: TopicChange[], signal: AbortSignal) {
-    let from = subscription.position
-    let passed = from
-    for (const change of items) {
-      if (!wants(subscription, change)) {
-        passed = change.position
-        continue
-      }
-      if (passed !== from) {
-        await store.skipTo(subscription.id, from, passed)
-        from = passed
-      }
-      if (!(await deliverChange(subscription.id, change, from, signal))) return
-      from = passed = change.position
-    }
-    if (passed !== from && !signal.aborted) await store.skipTo(subscription.id, from, passed)
-  }
-
-  async function work(id: string, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        const subscription = await store.getSubscription(id)
-        if (subscription?.status !== 'active') return
-        const page = await store.listChanges({ after: subscription.position, limit: PAGE })
-        if (page.items.length === 0) await sleep(pollMs, signal, true)
-        else await deliverPage(subscription, page.items, signal)
-      } catch (error) {
-        log.warn('webhook delivery paused: the database failed', { subscription: id, ...describeError(error) })
-        await sleep(pollMs, signal, false)
-      }
-    }
-  }
-
   function startWorker(id: string) {
     const abort = new AbortController()
-    const done = work(id, abort.signal).finally(() => {
+    const done = runWorker(id, abort.signal, {
+      store,
+      log,
+      metrics,
+      config,
+      post,
+      now,
+      pollMs,
+      sleep,
+      leaseSure: () => now() <= heldUntil - LEASE_MARGIN_MS,
+    }).finally(() => {
       if (workers.get(id)?.abort === abort) workers.delete(id)
     })
     workers.set(id, { abort, done })
@@ -255,6 +151,7 @@ export function createWebhookDispatcher({
       for (const subscription of active)
         lags.set(subscription.id, await subscriptionLag(store, subscription.position, lagAt))
       metrics.webhookLags(lags)
+      await store.pruneAttempts(ATTEMPTS_KEPT)
     }
   }
 

@@ -1,7 +1,10 @@
 import type { Feed } from '../store/store.ts'
 
 /** Lag past this many changes is shown as this many: counting further costs more than it tells. */
-export const LAG_COUNT_CAP = 1_000_000
+export const LAG_COUNT_CAP = 100_000
+
+/** How many recent attempts each subscription keeps, for `GET /subscriptions/{id}/attempts`. */
+export const ATTEMPTS_KEPT = 100
 
 /**
  * How far a subscription is behind the feed: the changes after the position it acknowledged, and the
