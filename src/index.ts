@@ -37,6 +37,7 @@ export {
   Refusal,
 } from './contract/index.ts'
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './log/index.ts'
+export { createMetrics, type Metrics } from './metrics/index.ts'
 export {
   createImRestClient,
   createReconciler,
@@ -72,3 +73,8 @@ export {
   type TopicProfile,
 } from './store/index.ts'
 export { type CallbackCredentials, sign, type VerifyCallbackOptions, verifyCallback } from './verify/index.ts'
+export {
+  createWebhookDispatcher,
+  type WebhookDispatcher,
+  type WebhookDispatcherOptions,
+} from './webhooks/create-dispatcher.ts'

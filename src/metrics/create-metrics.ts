@@ -1,4 +1,12 @@
-/** What the service counts; rendered as Prometheus text at `GET /metrics`. */
+/**
+ * What the service counts; rendered as Prometheus text at `GET /metrics`.
+ *
+ * @example
+ * ```ts
+ * const metrics: Metrics = createMetrics()
+ * const app = createApp({ config, store, metrics })
+ * ```
+ */
 export interface Metrics {
   /** One callback answered: its command (authenticated callbacks only), outcome and duration. */
   callback(command: string | undefined, outcome: string, seconds: number): void

@@ -24,7 +24,14 @@ export interface WebhookDispatcher {
   stop(): Promise<void>
 }
 
-/** Options of {@link createWebhookDispatcher}. */
+/**
+ * Options of {@link createWebhookDispatcher}.
+ *
+ * @example
+ * ```ts
+ * const options: WebhookDispatcherOptions = { store, log, metrics, config: loadConfig(process.env).webhooks }
+ * ```
+ */
 export interface WebhookDispatcherOptions {
   store: Subscriptions & Feed & Leases
   log: Logger
