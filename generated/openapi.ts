@@ -257,7 +257,8 @@ export interface paths {
         /**
          * Enable a disabled subscription
          * @description It resumes at the first change it did not acknowledge, with a fresh retry schedule: nothing
-         *     it missed while disabled is skipped. Enabling an active subscription changes nothing.
+         *     it missed while disabled is skipped. Enabling an active subscription changes nothing; one
+         *     whose key was revoked stays disabled (400).
          */
         post: operations["enableSubscription"];
         delete?: never;
@@ -1986,6 +1987,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description The key that made it was revoked; it stays disabled. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ActionStatus": "FAIL",
+                     *       "ErrorCode": 4015,
+                     *       "ErrorInfo": "The key q3x7mzk2a4bcdefg that made this subscription was revoked; make a new subscription with a current key"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CallbackAnswer"];
                 };
             };
             401: components["responses"]["Unauthorized"];

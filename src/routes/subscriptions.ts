@@ -85,7 +85,12 @@ export const enableSubscriptionRoute = createRoute({
   operationId: 'enableSubscription',
   ...guarded,
   request: byId,
-  responses: { 200: ok('The subscription, active again.', Subscription), ...notFound, ...common },
+  responses: {
+    200: ok('The subscription, active again.', Subscription),
+    400: fail('The key that made it was revoked: it stays disabled.'),
+    ...notFound,
+    ...common,
+  },
 })
 
 /** `POST /subscriptions/{id}/rotate-secret`. */
@@ -228,6 +233,16 @@ export function registerSubscriptions(app: App, { store, guard, webhooks, clock 
 
   app.openapi(enableSubscriptionRoute, async (c) => {
     const subscription = await visible(c.get('principal')!, c.req.valid('param').id)
+    // A revoked key's subscriptions stay off: nothing more goes to a team whose access ended.
+    if (subscription.ownerKeyId !== OPERATOR_KEY_ID) {
+      const owner = (await store.listApiKeys()).find((key) => key.id === subscription.ownerKeyId)
+      if (owner?.revokedAt != null) {
+        throw new Refusal(
+          'PARAMETER_INVALID',
+          `The key ${owner.id} that made this subscription was revoked; make a new subscription with a current key`,
+        )
+      }
+    }
     // It resumes at the first change it did not acknowledge, with a fresh retry schedule.
     const patch = { status: 'active', disabledReason: null, failures: 0, nextAttemptAtMs: null } as const
     await store.updateSubscription(subscription.id, patch)

@@ -173,6 +173,11 @@ describe('who sees which subscription', () => {
     expect(await t.store.revokeApiKey(team.id, new Date(NOW_MS).toISOString())).toBe(true)
     const after = await json(call(`/subscriptions/${made.id}`))
     expect(after).toMatchObject({ status: 'disabled', disabledReason: `the key ${team.id} that made it was revoked` })
+    // Not even API_TOKEN turns it back on: the team's access ended.
+    const enable = await call(`/subscriptions/${made.id}/enable`, { method: 'POST' })
+    expect(enable.status).toBe(400)
+    expect((await json(enable)).ErrorInfo).toContain(`The key ${team.id} that made this subscription was revoked`)
+    expect((await t.store.getSubscription(made.id))?.status).toBe('disabled')
   })
 })
 
