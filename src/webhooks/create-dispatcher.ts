@@ -113,12 +113,12 @@ export function createWebhookDispatcher({
     workers.set(id, { abort, done })
   }
 
-  function stopWorkers(ids?: Set<string>) {
-    for (const [id, worker] of workers) {
-      if (ids?.has(id)) continue
-      worker.abort.abort()
-      workers.delete(id)
-    }
+  /**
+   * Stops the workers of every subscription but `keep`'s. A stopped worker stays listed until it has
+   * ended, so that no second worker starts for its subscription while it finishes.
+   */
+  function stopWorkers(keep?: Set<string>) {
+    for (const [id, worker] of workers) if (!keep?.has(id)) worker.abort.abort()
   }
 
   async function tick(): Promise<void> {
