@@ -186,7 +186,7 @@ describe('migrate', () => {
   it('creates the schema once and then reports it current', async () => {
     const url = `file:${join(scratch, 'migrate.db')}`
     expect((await cli(['migrate'], { DATABASE_URL: url })).out).toMatch(
-      /applied 0001_topics_and_events, 0002_topic_lifecycle, 0003_change_feed, 0004_event_body_size, 0005_api_keys$/,
+      /applied 0001_topics_and_events, 0002_topic_lifecycle, 0003_change_feed, 0004_event_body_size, 0005_api_keys, 0006_webhook_subscriptions$/,
     )
     expect((await cli(['migrate'], { DATABASE_URL: url })).out).toMatch(/already at the newest schema$/)
   })
