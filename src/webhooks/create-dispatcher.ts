@@ -77,6 +77,7 @@ export function createWebhookDispatcher({
   let timer: ReturnType<typeof setTimeout> | undefined
   let tickDone: Promise<void> = Promise.resolve()
   let stopWatching: (() => void) | undefined
+  let started = false
   let lagAt = 0
   let lastTickError: string | undefined
 
@@ -147,8 +148,14 @@ export function createWebhookDispatcher({
     if (heldUntil === 0) {
       stopWorkers()
       metrics.webhookLags(new Map())
+      // Only the delivering replica listens for changes (on PostgreSQL, a LISTEN connection of its own).
+      stopWatching?.()
+      stopWatching = undefined
       return
     }
+    stopWatching ??= store.watchChanges(() => {
+      for (const wake of [...waiting]) wake()
+    })
     const ids = new Set(active.map((s) => s.id))
     stopWorkers(ids)
     for (const id of ids) if (!workers.has(id)) startWorker(id)
@@ -173,10 +180,8 @@ export function createWebhookDispatcher({
 
   return {
     start() {
-      if (stopped || stopWatching) return
-      stopWatching = store.watchChanges(() => {
-        for (const wake of [...waiting]) wake()
-      })
+      if (stopped || started) return
+      started = true
       tickDone = tick()
         .catch((error: unknown) => log.warn('webhook delivery paused', describeError(error)))
         .finally(schedule)
@@ -184,8 +189,9 @@ export function createWebhookDispatcher({
     async stop() {
       stopped = true
       clearTimeout(timer)
-      stopWatching?.()
       await tickDone
+      stopWatching?.()
+      stopWatching = undefined
       const running = [...workers.values()].map((w) => w.done)
       stopWorkers()
       await Promise.allSettled(running)
