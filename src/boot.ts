@@ -15,7 +15,7 @@ import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/crea
 /** A service ready to be served by a runtime. */
 export interface Booted {
   app: OpenAPIHono<AppEnv>
-  /** The app's callback path, which the entries run for `POST /callback` without going through Hono. */
+  /** The app's callback path, which the Node entry runs for `POST /callback` without going through Hono. */
   callbacks: CallbackCore
   config: Config
   store: Store
@@ -49,7 +49,6 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
     onPoolError: (error) => log.warn('database connection lost', describeError(error)),
     onWarning: (message) => log.warn('database file', { problem: message }),
     observer: metrics,
-    writerThread: config.sqliteWriterThread,
   })
   const reconciler =
     config.reconcile &&

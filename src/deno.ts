@@ -4,16 +4,14 @@
  * @module
  */
 import { boot, listenError, logStartup, startupFailure } from './boot.ts'
-import { answerCallbacksOnFetch } from './http/fetch-callbacks.ts'
 import { trackInFlight } from './http/track-in-flight.ts'
 
 async function main(): Promise<void> {
   const booted = await boot(Deno.env.toObject())
-  const { app, callbacks, config, store, log, reconciler, changeFeed, pruner, keyRing, webhooks } = booted
-  // POST /callback is answered straight by the app's callback path; the rest goes to the app.
-  const inFlight = trackInFlight(
-    answerCallbacksOnFetch(callbacks, (request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info)),
-  )
+  const { app, config, store, log, reconciler, changeFeed, pruner, keyRing, webhooks } = booted
+  // Every request, POST /callback included, goes through the app: on Deno, answering callbacks
+  // beside Hono saved nothing measurable (docs/benchmarks.md).
+  const inFlight = trackInFlight((request: Request, info: Deno.ServeHandlerInfo) => app.fetch(request, info))
   // The startup line is written once the signal listeners are in place, so that whoever waits for it
   // can stop the service at once.
   let server: Deno.HttpServer<Deno.NetAddr>

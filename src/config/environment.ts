@@ -192,8 +192,6 @@ export const Environment = z.object({
   EVENT_RETENTION_DAYS: integer('EVENT_RETENTION_DAYS', 0, 36_500, DEFAULTS.eventRetentionDays),
   EVENT_RETENTION_REJECTED: oneOf('EVENT_RETENTION_REJECTED', ['keep', 'prune'], 'keep'),
   EVENT_BODIES: oneOf('EVENT_BODIES', ['handled', 'all'], DEFAULTS.eventBodies),
-  // Off by default: on a 2-core machine it cost throughput and RSS (docs/benchmarks.md).
-  SQLITE_WRITER_THREAD: oneOf('SQLITE_WRITER_THREAD', ['on', 'off'], 'off'),
   WEBHOOK_TIMEOUT_MS: integer('WEBHOOK_TIMEOUT_MS', 100, 120_000, DEFAULTS.webhookTimeoutMs),
   WEBHOOK_RETRY_SCHEDULE: retrySchedule('WEBHOOK_RETRY_SCHEDULE', DEFAULTS.webhookRetrySchedule),
   WEBHOOK_ALLOW_PRIVATE_URLS: oneOf('WEBHOOK_ALLOW_PRIVATE_URLS', ['true', 'false'], 'false'),

@@ -82,8 +82,6 @@ export interface Config {
    * rejected callback, and only the metadata (command, query, size, outcome) of the others. `all`: every body.
    */
   eventBodies: 'handled' | 'all'
-  /** SQLite: whether callbacks are committed on a thread of their own (SQLITE_WRITER_THREAD). */
-  sqliteWriterThread: boolean
   /** Webhook subscriptions' delivery. */
   webhooks: WebhookConfig
 }
@@ -186,7 +184,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     pruneRejected: e.EVENT_RETENTION_REJECTED === 'prune',
     eventBodies: e.EVENT_BODIES,
-    sqliteWriterThread: e.SQLITE_WRITER_THREAD === 'on',
     webhooks: {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE,

@@ -7,8 +7,7 @@ import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
 import { readQueries } from './read-queries.ts'
 import type { Database } from './schema.ts'
-import type { SqliteBatchWriter } from './sqlite-batch.ts'
-import type { Committed } from './sqlite-writer.ts'
+import type { Committed, SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Store } from './store.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
 import { subscriptionQueries } from './subscriptions.ts'
@@ -43,11 +42,6 @@ export interface KyselyStoreOptions {
    * function that stops telling. Changes committed through this store are told without it.
    */
   watchOthers?(listener: ChangeListener): () => void
-  /**
-   * Commits a batch of callbacks elsewhere (SQLite's writer thread) rather than on this connection:
-   * one transaction, answered after its commit.
-   */
-  commitWrites?(items: Write[]): Promise<Committed>
   /**
    * Commits the batches it accepts with prepared statements on this store's own connection (SQLite's
    * hot write), rather than through Kysely's query building.
@@ -89,7 +83,6 @@ export function createKyselyStore({
   onClose,
   observer,
   watchOthers,
-  commitWrites,
   plainWrites,
 }: KyselyStoreOptions): Store {
   const listeners = new Set<ChangeListener>()
@@ -170,14 +163,14 @@ export function createKyselyStore({
   }
 
   /**
-   * A batch of callbacks committed without Kysely (by the writer thread, or with prepared statements),
-   * told to the listeners like any other.
+   * A batch of callbacks committed without Kysely (with prepared statements), told to the listeners
+   * like any other.
    */
   async function committedElsewhere(
     commit: (items: Write[]) => Promise<Committed>,
     items: Write[],
   ): Promise<EventOutcome[]> {
-    // The thread counts the conflicts it retried, on success and on failure alike.
+    // The conflicts it retried count, on success and on failure alike.
     const countRetries = (retries = 0) => {
       for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
     }
@@ -200,7 +193,6 @@ export function createKyselyStore({
     retryingConflicts(() => db.connection().execute(async () => writer.commit(items)))
 
   function commitBatch(items: Write[]): Promise<EventOutcome[]> {
-    if (commitWrites) return committedElsewhere(commitWrites, items)
     if (plainWrites?.accepts(items)) return committedElsewhere(commitPlain(plainWrites), items)
     return changing((trx) => writeBatch(trx, items))
   }

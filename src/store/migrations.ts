@@ -9,12 +9,6 @@ export interface OpenOptions {
   observer?: import('./types.ts').StoreObserver | undefined
   /** Told of something about the database that an operator should fix (SQLite: a file others can read). */
   onWarning?(message: string): void
-  /**
-   * SQLite: commit callbacks on a thread of their own, with a connection of their own (for a file,
-   * when the built JavaScript or Deno runs). Off by default: it frees the main thread (about 40 % less
-   * CPU there per callback) but cost throughput and 40 to 50 MB of RSS on a 2-core machine.
-   */
-  writerThread?: boolean
 }
 
 /** Column types that differ between the two databases; everything else is shared. */

@@ -1,17 +1,16 @@
 /**
  * The hot write on SQLite: a batch of callbacks committed with prepared statements, without building
- * a query per batch. Used on the store's own connection and on the writer thread.
+ * a query per batch.
  *
  * Why two writers, and one set of rules: `writeBatch` (write-batch.ts) writes every kind of batch on
  * both databases through Kysely; this one writes only the common batches (creates, and callbacks that
- * change no topic) on SQLite, as plain prepared SQL that also runs on the writer thread, where Kysely
- * is not loaded. What a write means (the rows, the outcomes, the TopicId order that keeps replicas from
+ * change no topic) on SQLite, as plain prepared SQL, which costs a third less per callback than
+ * building the queries (docs/benchmarks.md). What a write means (the rows, the outcomes, the TopicId order that keeps replicas from
  * deadlocking) is defined once, in write-batch.ts, and imported here; the store's tests run the same
  * batches through both and compare the tables.
  * @module
  */
 import type { EventOutcome } from '../contract/read-api.ts'
-import type { Committed } from './sqlite-writer.ts'
 import {
   compareIds,
   duplicate,
@@ -36,6 +35,23 @@ export interface SqliteRawStatement {
   run(parameters: readonly unknown[]): { changes: number | bigint }
   get(parameters: readonly unknown[]): unknown
   all(parameters: readonly unknown[]): unknown[]
+}
+
+/**
+ * A batch committed by {@link SqliteBatchWriter}: an outcome per callback, the last change position
+ * it took, and how often it was run again.
+ *
+ * @example
+ * ```ts
+ * const { outcomes, last } = writer.commit(items)
+ * ```
+ */
+export interface Committed {
+  outcomes: EventOutcome[]
+  /** The last change position it took, or null when it changed no topic. */
+  last: number | null
+  /** How many times it was run again after losing a conflict. */
+  retries: number
 }
 
 /** The batch writer of {@link createSqliteBatchWriter}. */

@@ -7,7 +7,6 @@ import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
 import type { Database } from './schema.ts'
 import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
-import { startSqliteWriter, writerScript } from './sqlite-writer.ts'
 import { withStatementCache } from './statement-cache.ts'
 import type { Store } from './store.ts'
 import { errorCode } from './store-error.ts'
@@ -62,7 +61,7 @@ function openFolderWarning(folder: string, onWarning: ((message: string) => void
  */
 export async function openSqliteStore(
   path: string,
-  { onMigrated, observer, onWarning, writerThread = false }: OpenOptions = {},
+  { onMigrated, observer, onWarning }: OpenOptions = {},
 ): Promise<Store> {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
@@ -84,20 +83,12 @@ export async function openSqliteStore(
   })
   const applied = await migrateToLatest(db, 'sqlite')
   onMigrated?.(applied)
-  // With writerThread, callbacks are committed on a thread of their own, on a connection of its own:
-  // SQLite's work, and the fsync of every commit, stay off the thread that answers requests. Reads,
-  // and the rarer writes (replay, reconciliation, retention, leases), use this connection. An
-  // in-memory database cannot be shared between connections, so it is written here.
-  const script = path === ':memory:' || !writerThread ? undefined : writerScript()
-  const writer = script && startSqliteWriter(path, script)
   return createKyselyStore({
     db,
     kind: 'sqlite',
     observer,
     isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
     isConflict: isSqliteConflict,
-    ...(writer
-      ? { commitWrites: (items) => writer.commit(items), onClose: () => writer.close() }
-      : { plainWrites: createSqliteBatchWriter(database as unknown as SqliteHandle) }),
+    plainWrites: createSqliteBatchWriter(database as unknown as SqliteHandle),
   })
 }

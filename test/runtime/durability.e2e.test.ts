@@ -60,27 +60,15 @@ async function crashUnderLoad(
 }
 
 describe('a crash under load (SIGKILL)', () => {
-  it('loses no acknowledged topic on SQLite', async () => {
-    await crashUnderLoad(`file:${join(scratch, 'crash.db')}`)
+  it.each(['node', 'deno'] as const)('loses no acknowledged topic on SQLite (%s)', async (runtime) => {
+    await crashUnderLoad(`file:${join(scratch, `crash-${runtime}.db`)}`, { runtime })
   })
 
-  // With SQLITE_WRITER_THREAD=on, the answer waits for the writer thread's commit; a crash loses
-  // what was in flight there, and nothing acknowledged.
   it.each(['node', 'deno'] as const)(
-    'loses no acknowledged topic on SQLite with the writer thread (%s)',
+    'stops on SIGTERM under load, having committed what it acknowledged (%s)',
     async (runtime) => {
-      await crashUnderLoad(`file:${join(scratch, `crash-threaded-${runtime}.db`)}`, {
-        runtime,
-        env: { SQLITE_WRITER_THREAD: 'on' },
-      })
-    },
-  )
-
-  it.each(['node', 'deno'] as const)(
-    'stops on SIGTERM with the writer thread, having committed what it acknowledged (%s)',
-    async (runtime) => {
-      const databaseUrl = `file:${join(scratch, `stop-threaded-${runtime}.db`)}`
-      const service = await startService({ runtime, env: { DATABASE_URL: databaseUrl, SQLITE_WRITER_THREAD: 'on' } })
+      const databaseUrl = `file:${join(scratch, `stop-${runtime}.db`)}`
+      const service = await startService({ runtime, env: { DATABASE_URL: databaseUrl } })
       const acked = await load(service, { prefix: `stop-${runtime}` }, (n) => n >= 50)
       expect(await service.stop()).toBe(0)
       const again = await startService({ env: { DATABASE_URL: databaseUrl } })
