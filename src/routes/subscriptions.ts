@@ -196,7 +196,9 @@ export function registerSubscriptions(app: App, { store, guard, webhooks, clock 
     const subscription: StoredSubscription = {
       id: `sub_${randomBase32(20)}`,
       ownerKeyId: c.get('principal')!.keyId,
-      url: body.url,
+      // As the URL parser writes it: control characters and the like percent-encoded, so that what is
+      // stored is what is requested (and a NUL, which PostgreSQL's text refuses, never reaches it).
+      url: new URL(body.url).href,
       groupIds: body.groupIds === undefined ? null : [...new Set(body.groupIds)],
       kinds: body.kinds === undefined ? null : [...new Set(body.kinds)],
       secret,

@@ -62,6 +62,15 @@ describe('POST /subscriptions', () => {
     expect(JSON.stringify(await json(call('/subscriptions')))).not.toContain(made.secret)
   })
 
+  it('keeps the URL as the URL parser writes it: a NUL or a space percent-encoded', async () => {
+    t = await makeApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' })
+    const made = await json(
+      call('/subscriptions', { method: 'POST', body: { url: 'http://127.0.0.1:9/a\u0000b c?x=\ud800' } }),
+    )
+    expect(made.url).toBe('http://127.0.0.1:9/a%00b%20c?x=%EF%BF%BD')
+    expect((await t.store.getSubscription(made.id))?.url).toBe(made.url)
+  })
+
   it('starts from "0" to replay the feed, and from a position it was given', async () => {
     t = await makeApp({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' })
     for (const n of [1, 2, 3]) await post(t.app, callbackUrl(), topicBody(n))
