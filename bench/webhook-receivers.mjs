@@ -8,6 +8,9 @@ import { createServer } from 'node:http'
 const receivers = []
 const now = () => performance.timeOrigin + performance.now()
 
+// Ends with the benchmark, even one that failed before asking for the report.
+process.on('disconnect', () => process.exit(0))
+
 process.on('message', async (message) => {
   if (message.delays) {
     for (const delayMs of message.delays) {

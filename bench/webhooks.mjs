@@ -6,56 +6,17 @@
 // each a new topic; the clock for the OK and for the arrival is this process's. Prints p50 and p99 of
 // the delay (over every delivery of every subscription) and of the callbacks' own answer time. Not
 // part of npm test: it measures, it does not assert. Loopback only.
-import { fork, spawn } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { fork } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import pg from 'pg'
-import { freePort } from './spawn-server.mjs'
+import { API_TOKEN, signedCallbackPath, startQuietService, withPostgresDatabase } from './service.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const RATE = Number(process.env.BENCH_WEBHOOKS_RATE ?? 50)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const PG_SERVER = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const SDKAPPID = '1400000000'
-const TOKEN = 'bench-token'
-const API_TOKEN = 'bench-api-token'
-
-async function start(env) {
-  const port = await freePort()
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/node.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      IM_SDKAPPID: SDKAPPID,
-      IM_CALLBACK_TOKEN: TOKEN,
-      API_TOKEN,
-      LOG_LEVEL: 'warn',
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) break
-    if (i > 300) throw new Error('the service did not start in 30 s')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
-  }
-}
 
 /** Starts receivers in a process of their own (bench/webhook-receivers.mjs), one per delay. */
 async function receivers(delays) {
@@ -81,11 +42,7 @@ async function subscribe(serviceUrl, url) {
 
 /** Sends RATE callbacks a second for SECONDS, round-robin over `urls`; records each OK and its latency. */
 async function send(urls, oks, latencies) {
-  const time = Math.floor(Date.now() / 1000)
-  const sign = createHash('sha256')
-    .update(TOKEN + time)
-    .digest('hex')
-  const path = `/callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime=${time}&Sign=${sign}`
+  const path = signedCallbackPath()
   const run = randomBytes(4).toString('hex')
   const total = RATE * SECONDS
   const started = performance.now()
@@ -158,7 +115,10 @@ async function measure(name, services, count, { slow = false } = {}) {
 const results = []
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-bench-webhooks-'))
 try {
-  const lite = await start({ DATABASE_URL: `file:${join(scratch, 'bench.db')}` })
+  const lite = await startQuietService({
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    DATABASE_URL: `file:${join(scratch, 'bench.db')}`,
+  })
   try {
     results.push(await measure('SQLite, no subscription (the callbacks alone)', [lite], 0))
     results.push(await measure('SQLite', [lite], 1))
@@ -168,32 +128,18 @@ try {
     await lite.stop()
   }
 
-  const admin = new pg.Client({ connectionString: PG_SERVER, connectionTimeoutMillis: 2000 })
-  const reachable = await admin.connect().then(
-    () => true,
-    (error) => (console.error(`PostgreSQL not reachable (${error.message}): its rows are skipped`), false),
-  )
-  if (reachable) {
-    const name = `imsync_bench_${randomBytes(4).toString('hex')}`
-    await admin.query(`create database ${name}`)
-    const url = new URL(PG_SERVER)
-    url.pathname = `/${name}`
+  await withPostgresDatabase(async (databaseUrl) => {
+    const a = await startQuietService({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', DATABASE_URL: databaseUrl })
+    const b = await startQuietService({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true', DATABASE_URL: databaseUrl })
     try {
-      const a = await start({ DATABASE_URL: url.toString() })
-      const b = await start({ DATABASE_URL: url.toString() })
-      try {
-        results.push(await measure('PostgreSQL, two replicas, no subscription', [a, b], 0))
-        results.push(await measure('PostgreSQL, two replicas', [a, b], 1))
-        results.push(await measure('PostgreSQL, two replicas', [a, b], 20))
-        results.push(await measure('PostgreSQL, two replicas, and one 9 s endpoint', [a, b], 20, { slow: true }))
-      } finally {
-        await Promise.all([a.stop(), b.stop()])
-      }
+      results.push(await measure('PostgreSQL, two replicas, no subscription', [a, b], 0))
+      results.push(await measure('PostgreSQL, two replicas', [a, b], 1))
+      results.push(await measure('PostgreSQL, two replicas', [a, b], 20))
+      results.push(await measure('PostgreSQL, two replicas, and one 9 s endpoint', [a, b], 20, { slow: true }))
     } finally {
-      await admin.query(`drop database if exists ${name} with (force)`)
-      await admin.end()
+      await Promise.all([a.stop(), b.stop()])
     }
-  }
+  })
 } finally {
   rmSync(scratch, { recursive: true, force: true })
 }
