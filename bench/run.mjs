@@ -127,11 +127,16 @@ const SERVERS = {
   'bare node:http': (_env, logFile) => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}, logFile),
   'bare Deno.serve': (_env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
 }
+// The service runs with the memory setting of its start commands (docs/deploy.md, "Memory"): the V8
+// flags of `npm start` on Node, and of `deno task start` on Deno.
+const v8Flags = (command) => command.match(/--max-(?:semi|old)-space-size=\d+/g) ?? []
+const NODE_MEMORY = v8Flags(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start)
+const DENO_MEMORY = `--v8-flags=${v8Flags(JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8')).tasks.start.command).join(',')}`
 const SERVICES = {
   [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) =>
-    start(NODE20, [join(ROOT, 'dist/src/node.js')], env, logFile),
-  'service, Node 24': (env, logFile) => start(NODE24, [join(ROOT, 'dist/src/node.js')], env, logFile),
-  'service, Deno': (env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'src/deno.ts')], env, logFile),
+    start(NODE20, [...NODE_MEMORY, join(ROOT, 'dist/src/node.js')], env, logFile),
+  'service, Node 24': (env, logFile) => start(NODE24, [...NODE_MEMORY, join(ROOT, 'dist/src/node.js')], env, logFile),
+  'service, Deno': (env, logFile) => start(DENO, [...DENO_FLAGS, DENO_MEMORY, join(ROOT, 'src/deno.ts')], env, logFile),
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

@@ -111,6 +111,18 @@ describe('the README and docs/', () => {
     expect(unit).toMatch(/^KillSignal=SIGTERM$/m)
   })
 
+  it('gives every start command the same memory setting (docs/deploy.md, "Memory")', () => {
+    const flags = (text: string) => [...text.matchAll(/--max-(?:semi|old)-space-size=\d+/g)].map((m) => m[0])
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    const deno = JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8'))
+    const expected = ['--max-semi-space-size=8', '--max-old-space-size=256']
+    expect(flags(pkg.scripts.start)).toEqual(expected)
+    expect(flags(deno.tasks.start.command)).toEqual(expected)
+    expect(flags(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))).toEqual(expected)
+    expect(flags(block('systemd'))).toEqual(expected)
+    expect(flags(docText('docs/deploy.md').split('## Memory')[1]!.split('\n## ')[0]!)).toEqual(expected)
+  })
+
   it('runs the test command that .ci/run runs', () => {
     expect(block('test').trim()).toBe('npm ci && npm test')
     const ci = readFileSync(join(ROOT, '.ci', 'run'), 'utf8')
