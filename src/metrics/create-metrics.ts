@@ -18,6 +18,8 @@ export interface Metrics {
   commitFailure(): void
   /** One store transaction run again after it lost a deadlock or a serialization conflict. */
   conflictRetry(): void
+  /** One store transaction that changed topics: its wait for the change counter's lock, and its hold of it. */
+  counterLock(waitSeconds: number, holdSeconds: number): void
   /** Events deleted by event log retention. */
   eventsPruned(count: number): void
   /** One read API request answered, by the id of its key (never the key), its scope and its status. */
@@ -101,6 +103,8 @@ export function createMetrics(): Metrics {
   const latency = new Histogram(LATENCY_BUCKETS)
   const batches = new Histogram(BATCH_BUCKETS)
   const commitSeconds = new Histogram(LATENCY_BUCKETS)
+  const counterWait = new Histogram(LATENCY_BUCKETS)
+  const counterHold = new Histogram(LATENCY_BUCKETS)
   let commitFailures = 0
   let conflictRetries = 0
   let eventsPruned = 0
@@ -126,6 +130,10 @@ export function createMetrics(): Metrics {
     },
     commitFailure: () => void commitFailures++,
     conflictRetry: () => void conflictRetries++,
+    counterLock(waitSeconds, holdSeconds) {
+      counterWait.observe(waitSeconds)
+      counterHold.observe(holdSeconds)
+    },
     eventsPruned: (count) => {
       eventsPruned += count
     },
@@ -164,6 +172,14 @@ export function createMetrics(): Metrics {
         ),
         ...batches.render('im_store_commit_batch_size', 'Callbacks per store transaction (group commit).'),
         ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),
+        ...counterWait.render(
+          'im_store_counter_lock_wait_seconds',
+          "Time to take the change counter's lock, per transaction that changed topics (one round trip included).",
+        ),
+        ...counterHold.render(
+          'im_store_counter_lock_hold_seconds',
+          "Time the change counter's lock was held, to the end of the commit (one round trip included).",
+        ),
         '# HELP im_store_commit_failures_total Store transactions that failed.',
         '# TYPE im_store_commit_failures_total counter',
         `im_store_commit_failures_total ${commitFailures}`,

@@ -1,13 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { apiKeyQueries } from './api-keys.ts'
-import { assignPositions } from './change-positions.ts'
+import { assignPositions, type CounterLockTiming } from './change-positions.ts'
 import { CONFLICT_BUDGET_MS } from './conflicts.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { applyMirrorChanges } from './mirror-changes.ts'
+import type { Committed, PreparedBatchWriter } from './prepared-batch.ts'
 import { readQueries } from './read-queries.ts'
 import type { Database } from './schema.ts'
-import type { Committed, SqliteBatchWriter } from './sqlite-batch.ts'
 import type { Store } from './store.ts'
 import { StoreError, WritesFailingError } from './store-error.ts'
 import { subscriptionQueries } from './subscriptions.ts'
@@ -43,10 +43,10 @@ export interface KyselyStoreOptions {
    */
   watchOthers?(listener: ChangeListener): () => void
   /**
-   * Commits the batches it accepts with prepared statements on this store's own connection (SQLite's
-   * hot write), rather than through Kysely's query building.
+   * Commits the batches it accepts with prepared statements (the hot write: sqlite-batch.ts,
+   * postgres-batch.ts), rather than through Kysely's query building.
    */
-  plainWrites?: SqliteBatchWriter | undefined
+  plainWrites?: PreparedBatchWriter | undefined
 }
 
 /** The lease row that readiness writes, and removes in the same transaction, to see whether writes work. */
@@ -148,13 +148,17 @@ export function createKyselyStore({
         async () => {
           committing = false
           let last: number | null = null
+          const lock: CounterLockTiming = { requested: 0, granted: 0 }
           const result = await db.transaction().execute(async (trx) => {
             const value = await work(trx)
-            last = await assignPositions(trx, kind)
+            last = await assignPositions(trx, kind, lock)
             committing = true
             return value
           })
-          if (last !== null) tell(last)
+          if (last !== null) {
+            observer?.counterLock?.((lock.granted - lock.requested) / 1000, (performance.now() - lock.granted) / 1000)
+            tell(last)
+          }
           return result
         },
         (error) => !committing && isConnectionLost(error),
@@ -175,8 +179,10 @@ export function createKyselyStore({
       for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
     }
     try {
-      const { outcomes, last, retries } = await noted(commit(items))
+      const { outcomes, last, retries, lock } = await noted(commit(items))
       countRetries(retries)
+      if (lock)
+        observer?.counterLock?.((lock.granted - lock.requested) / 1000, (performance.now() - lock.granted) / 1000)
       if (last !== null) tell(last)
       return outcomes
     } catch (error) {
@@ -186,11 +192,14 @@ export function createKyselyStore({
   }
 
   /**
-   * The prepared path runs synchronously, on the connection Kysely would use: it takes the connection
-   * first, so that it never runs inside another transaction (a reconciliation between two statements).
+   * The prepared path, run again like `changing` after a conflict, or after losing its connection
+   * before COMMIT.
    */
-  const commitPlain = (writer: SqliteBatchWriter) => (items: Write[]) =>
-    retryingConflicts(() => db.connection().execute(async () => writer.commit(items)))
+  const commitPlain = (writer: PreparedBatchWriter) => (items: Write[]) =>
+    retryingConflicts(
+      () => writer.commit(items),
+      (error) => isConnectionLost(error) && (error as { committing?: boolean }).committing !== true,
+    )
 
   function commitBatch(items: Write[]): Promise<EventOutcome[]> {
     if (plainWrites?.accepts(items)) return committedElsewhere(commitPlain(plainWrites), items)

@@ -3,6 +3,7 @@ import pg from 'pg'
 import { CHANGES_CHANNEL } from './change-positions.ts'
 import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
+import { createPostgresBatchWriter } from './postgres-batch.ts'
 import type { Database } from './schema.ts'
 import type { Store } from './store.ts'
 import { errorCode } from './store-error.ts'
@@ -160,5 +161,6 @@ export async function openPostgresStore(
     isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
     isConflict: (error) => CONFLICTS.test(errorCode(error)),
     isConnectionLost: isPostgresConnectionLost,
+    plainWrites: createPostgresBatchWriter(pool),
   })
 }

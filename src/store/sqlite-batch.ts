@@ -11,6 +11,7 @@
  * @module
  */
 import type { EventOutcome } from '../contract/read-api.ts'
+import type { Committed } from './prepared-batch.ts'
 import {
   compareIds,
   duplicate,
@@ -35,23 +36,6 @@ export interface SqliteRawStatement {
   run(parameters: readonly unknown[]): { changes: number | bigint }
   get(parameters: readonly unknown[]): unknown
   all(parameters: readonly unknown[]): unknown[]
-}
-
-/**
- * A batch committed by {@link SqliteBatchWriter}: an outcome per callback, the last change position
- * it took, and how often it was run again.
- *
- * @example
- * ```ts
- * const { outcomes, last } = writer.commit(items)
- * ```
- */
-export interface Committed {
-  outcomes: EventOutcome[]
-  /** The last change position it took, or null when it changed no topic. */
-  last: number | null
-  /** How many times it was run again after losing a conflict. */
-  retries: number
 }
 
 /** The batch writer of {@link createSqliteBatchWriter}. */

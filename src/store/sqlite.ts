@@ -5,8 +5,9 @@ import Libsql from 'libsql'
 import { isSqliteConflict } from './conflicts.ts'
 import { createKyselyStore } from './kysely-store.ts'
 import { migrateToLatest, type OpenOptions } from './migrations.ts'
+import type { PreparedBatchWriter } from './prepared-batch.ts'
 import type { Database } from './schema.ts'
-import { createSqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
+import { createSqliteBatchWriter, type SqliteBatchWriter, type SqliteHandle } from './sqlite-batch.ts'
 import { withStatementCache } from './statement-cache.ts'
 import type { Store } from './store.ts'
 import { errorCode } from './store-error.ts'
@@ -89,6 +90,17 @@ export async function openSqliteStore(
     observer,
     isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
     isConflict: isSqliteConflict,
-    plainWrites: createSqliteBatchWriter(database as unknown as SqliteHandle),
+    plainWrites: onKyselysConnection(db, createSqliteBatchWriter(database as unknown as SqliteHandle)),
   })
+}
+
+/**
+ * The prepared path runs synchronously, on the connection Kysely would use: it takes the connection
+ * first, so that it never runs inside another transaction (a reconciliation between two statements).
+ */
+function onKyselysConnection(db: Kysely<Database>, writer: SqliteBatchWriter): PreparedBatchWriter {
+  return {
+    accepts: (items) => writer.accepts(items),
+    commit: (items) => db.connection().execute(async () => writer.commit(items)),
+  }
 }

@@ -6,67 +6,21 @@ import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely'
 import Libsql from 'libsql'
 import { afterAll, describe, expect, it } from 'vitest'
 import { assignPositions } from '../../src/store/change-positions.ts'
-import { type Effect, type NewTopic, openSqliteStore } from '../../src/store/index.ts'
+import { type Effect, openSqliteStore } from '../../src/store/index.ts'
 import type { Database } from '../../src/store/schema.ts'
 import { createSqliteBatchWriter, type SqliteHandle } from '../../src/store/sqlite-batch.ts'
 import { type Write, writeBatch } from '../../src/store/write-batch.ts'
+import { type Before, before, effect, seed, T0, TOPIC_IDS, topic } from './batches.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-batch-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 let files = 0
 
-const T0 = Date.UTC(2026, 10, 24, 8, 0, 0)
-// Few enough that batches repeat topics, enough that the topics of one batch take several chunks.
-const TOPIC_IDS = Array.from(
-  { length: 13 },
-  (_, i) => `@TGS#_g${1 + (i % 2)}@TOPIC#_${String.fromCharCode(0x61 + ((i * 7) % 13))}`,
-)
-const groupOf = (topicId: string) => (topicId.startsWith('@TGS#_g1') ? '@TGS#_g1' : '@TGS#_g2')
-
-function topic(topicId: string, name: string): NewTopic {
-  return {
-    GroupId: groupOf(topicId),
-    TopicId: topicId,
-    Name: name,
-    Type: 'Community',
-    Owner_Account: 'leckie',
-    Operator_Account: 'group_root',
-    UserDefinedDataList: name.length % 2 === 0 ? null : [{ Key: 'k', Value: name }],
-    ClientIP: '10.0.0.1',
-    OptPlatform: 'iOS',
-  }
-}
-
-/** What was in the database before the batch: topics reconciliation inserted, and tombstones. */
-interface Before {
-  reconciled: string[]
-  stored: string[]
-  destroyedTopics: string[]
-  disbanded: string[]
-}
-
 /** A database file with `before` in it, written through the store (and so through Kysely). */
-async function databaseWith(before: Before): Promise<string> {
+async function databaseWith(state: Before): Promise<string> {
   const path = join(scratch, `${++files}.db`)
   const store = await openSqliteStore(path)
-  const at = T0 - 60_000
-  await store.applyMirrorChanges(
-    before.reconciled.map((topicId) => ({
-      kind: 'insert',
-      groupId: groupOf(topicId),
-      topicId,
-      profile: { Name: 'from IM', Introduction: null, Notification: null, FaceUrl: null, CustomString: null },
-      reason: 'listed',
-    })),
-    at,
-    at,
-  )
-  const received = (n: number) => ({ receivedAt: at + n, command: 'x', query: {}, body: new Uint8Array() })
-  for (const [n, topicId] of before.stored.entries())
-    await store.record(received(n), { kind: 'createTopic', topic: topic(topicId, 'first') })
-  if (before.destroyedTopics.length > 0)
-    await store.record(received(100), { kind: 'destroyTopics', groupId: '@TGS#_g1', topicIds: before.destroyedTopics })
-  for (const groupId of before.disbanded) await store.record(received(200), { kind: 'destroyGroup', groupId })
+  await seed(store, state)
   await store.close()
   return path
 }
@@ -87,36 +41,14 @@ const read = (db: Libsql.Database) => ({
     .map(({ id, ...row }: any) => row),
 })
 
-const effect = fc.oneof(
-  {
-    weight: 6,
-    arbitrary: fc
-      .record({ id: fc.constantFrom(...TOPIC_IDS), name: fc.string({ maxLength: 6 }) })
-      .map(({ id, name }): Effect => ({ kind: 'createTopic', topic: topic(id, name) })),
-  },
-  { weight: 1, arbitrary: fc.constant<Effect>({ kind: 'ignore' }) },
-  { weight: 1, arbitrary: fc.constant<Effect>({ kind: 'ignore', reason: 'no TopicId' }) },
-  {
-    weight: 1,
-    arbitrary: fc.string({ maxLength: 8 }).map((reason): Effect => ({ kind: 'reject', reason: `bad\u0000${reason}` })),
-  },
-)
-
-const subset = fc.subarray(TOPIC_IDS)
-
 describe('the prepared SQLite write', () => {
   it('writes every batch as writeBatch with assignPositions does: same outcomes, rows, events and positions', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.record({
-          reconciled: subset,
-          stored: subset,
-          destroyedTopics: subset,
-          disbanded: fc.subarray(['@TGS#_g1', '@TGS#_g2']),
-        }),
+        before,
         fc.array(effect, { minLength: 1, maxLength: 40 }),
         fc.boolean(),
-        async (before, effects, keepBodies) => {
+        async (state, effects, keepBodies) => {
           const items: Write[] = effects.map((e, i) => ({
             callback: {
               receivedAt: T0 + i,
@@ -127,7 +59,7 @@ describe('the prepared SQLite write', () => {
             },
             effect: e,
           }))
-          const [preparedFile, kyselyFile] = [await databaseWith(before), await databaseWith(before)]
+          const [preparedFile, kyselyFile] = [await databaseWith(state), await databaseWith(state)]
 
           const prepared = new Libsql(preparedFile)
           const writer = createSqliteBatchWriter(prepared as unknown as SqliteHandle)
