@@ -1,5 +1,5 @@
-// npm run bench:postgres: the service on PostgreSQL, with one and with two replicas behind a
-// round-robin balancer on loopback (bench/round-robin.mjs), each replica on Node with the memory
+// npm run bench:postgres: the service on PostgreSQL, one replica driven directly, then one and two
+// replicas behind a round-robin balancer on loopback (bench/round-robin.mjs), each replica on Node with the memory
 // setting of `npm start`, driven with signed Group.CallbackAfterCreateTopic callbacks, each a new
 // topic. For each: callbacks/s (autocannon, BENCH_CONNECTIONS connections, BENCH_ROUNDS rounds of
 // BENCH_SECONDS), CPU per callback of the replicas, of PostgreSQL's processes and of the balancer,
@@ -142,17 +142,26 @@ async function startReplica(url, i) {
   return { port, child }
 }
 
-async function benchReplicas(url, count) {
-  process.stderr.write(`benchmarking ${count} replica(s) on PostgreSQL…\n`)
+/** The setups measured: one replica driven directly, then one and two behind the balancer. */
+const SETUPS = [
+  { count: 1, balanced: false, label: '1, direct' },
+  { count: 1, balanced: true, label: '1, balanced' },
+  { count: 2, balanced: true, label: '2, balanced' },
+]
+
+async function benchReplicas(url, { count, balanced, label }) {
+  process.stderr.write(`benchmarking ${label} on PostgreSQL…\n`)
   const replicas = []
   // One at a time: the first applies the migrations.
-  for (let i = 0; i < count; i++) replicas.push(await startReplica(url, i))
-  const port = await freePort()
-  const balancer = await spawnServer(
-    process.execPath,
-    [join(ROOT, 'bench/round-robin.mjs'), String(port), ...replicas.map((r) => String(r.port))],
-    { cwd: ROOT, env: { PATH: process.env.PATH }, logFile: join(scratch, `balancer-${count}.log`) },
-  )
+  for (let i = 0; i < count; i++) replicas.push(await startReplica(url, `${label}-${i}`))
+  const port = balanced ? await freePort() : replicas[0].port
+  const balancer = balanced
+    ? await spawnServer(
+        process.execPath,
+        [join(ROOT, 'bench/round-robin.mjs'), String(port), ...replicas.map((r) => String(r.port))],
+        { cwd: ROOT, env: { PATH: process.env.PATH }, logFile: join(scratch, `balancer-${count}.log`) },
+      )
+    : null
   const ports = replicas.map((r) => r.port)
   const acked = []
   try {
@@ -160,7 +169,7 @@ async function benchReplicas(url, count) {
     const rounds = []
     for (let round = 0; round < ROUNDS; round++) {
       const serviceBefore = replicas.map((r) => processCpuMs(r.child.pid))
-      const balancerBefore = processCpuMs(balancer.pid)
+      const balancerBefore = balancer ? processCpuMs(balancer.pid) : 0
       const pgBefore = postgresCpu()
       const metricsBefore = await metricsOf(ports)
       const r = await drive(port, SECONDS, acked)
@@ -173,7 +182,7 @@ async function benchReplicas(url, count) {
         non2xx: r.non2xx,
         serviceUs: per(replicas.reduce((sum, rep, i) => sum + processCpuMs(rep.child.pid) - serviceBefore[i], 0)),
         postgresUs: per(cpuSince(pgBefore, postgresCpu())),
-        balancerUs: per(processCpuMs(balancer.pid) - balancerBefore),
+        balancerUs: balancer ? per(processCpuMs(balancer.pid) - balancerBefore) : Number.NaN,
         batch: meanSince(metricsBefore, metricsAfter, 'im_store_commit_batch_size'),
         waitMs: meanSince(metricsBefore, metricsAfter, 'im_store_counter_lock_wait_seconds') * 1000,
         holdMs: meanSince(metricsBefore, metricsAfter, 'im_store_counter_lock_hold_seconds') * 1000,
@@ -185,7 +194,7 @@ async function benchReplicas(url, count) {
       rate: RATE,
       seconds: SECONDS,
       path,
-      body: (i) => body(`${run}-fixed-${count}-${i}`),
+      body: (i) => body(`${run}-fixed-${label}-${i}`),
     })
     const client = new pg.Client({ connectionString: url })
     await client.connect()
@@ -194,9 +203,9 @@ async function benchReplicas(url, count) {
     )
     const lost = acked.filter((id) => !stored.has(id)).length
     await client.end()
-    return { count, rounds, fixed, acked: acked.length, lost }
+    return { count, label, rounds, fixed, acked: acked.length, lost }
   } finally {
-    balancer.kill('SIGTERM')
+    balancer?.kill('SIGTERM')
     await Promise.all(
       replicas.map(({ child }) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))),
     )
@@ -285,7 +294,7 @@ const f = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '–')
 const results = []
 const anchors = []
 try {
-  for (const count of [1, 2]) await withPostgresDatabase(async (url) => results.push(await benchReplicas(url, count)))
+  for (const setup of SETUPS) await withPostgresDatabase(async (url) => results.push(await benchReplicas(url, setup)))
   for (const r of results) {
     const batch = Math.max(1, Math.round(median(r.rounds.map((x) => x.batch))))
     await withPostgresDatabase(async (url) => {
@@ -304,7 +313,7 @@ console.log(`
 ${results
   .map(
     (r) =>
-      `| ${r.count} | ${col(r, 'rps')} (${r.rounds.map((x) => f(x.rps)).join(', ')}) | ${col(r, 'serviceUs')} / ${col(r, 'postgresUs')} / ${col(r, 'balancerUs')} | ${col(r, 'batch', 1)} | ${col(r, 'waitMs', 2)} / ${col(r, 'holdMs', 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${r.acked} / ${r.lost} |`,
+      `| ${r.label} | ${col(r, 'rps')} (${r.rounds.map((x) => f(x.rps)).join(', ')}) | ${col(r, 'serviceUs')} / ${col(r, 'postgresUs')} / ${col(r, 'balancerUs')} | ${col(r, 'batch', 1)} | ${col(r, 'waitMs', 2)} / ${col(r, 'holdMs', 2)} | ${f(r.fixed.p50, 2)} / ${f(r.fixed.p99, 2)} | ${r.acked} / ${r.lost} |`,
   )
   .join('\n')}
 
@@ -317,9 +326,9 @@ ${anchors.map((a) => `| ${a.batch} | ${a.clients} | ${f(a.tps)} | ${f(a.rowsPerS
 const problems = results.flatMap((r) => [
   ...r.rounds
     .filter((x) => x.errors + x.timeouts + x.non2xx > 0)
-    .map((x) => `${r.count} replica(s), a round: ${x.errors} errors (${x.timeouts} timeouts), ${x.non2xx} non-2xx`),
+    .map((x) => `${r.label}, a round: ${x.errors} errors (${x.timeouts} timeouts), ${x.non2xx} non-2xx`),
   ...(r.fixed.errors + r.fixed.non2xx > 0
-    ? [`${r.count} replica(s), fixed rate: ${r.fixed.errors} errors, ${r.fixed.non2xx} non-2xx`]
+    ? [`${r.label}, fixed rate: ${r.fixed.errors} errors, ${r.fixed.non2xx} non-2xx`]
     : []),
 ])
 if (problems.length > 0) console.log(`Problems seen: ${problems.join('; ')}`)
