@@ -47,7 +47,7 @@ export async function boot(env: Record<string, string | undefined>): Promise<Boo
   const metrics = createMetrics()
   const store = await openStore(config.databaseUrl, {
     onPoolError: (error) => log.warn('database connection lost', describeError(error)),
-    onWarning: (message) => log.warn('database file', { problem: message }),
+    onWarning: (message) => log.warn('database', { problem: message }),
     observer: metrics,
   })
   const reconciler =

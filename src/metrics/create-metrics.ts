@@ -174,7 +174,7 @@ export function createMetrics(): Metrics {
         ...commitSeconds.render('im_store_commit_duration_seconds', 'Time to commit one store transaction.'),
         ...counterWait.render(
           'im_store_counter_lock_wait_seconds',
-          "Time to take the change counter's lock, per transaction that changed topics (one round trip included).",
+          "Time to take the change counter's lock, per PostgreSQL transaction that changed topics (one round trip included).",
         ),
         ...counterHold.render(
           'im_store_counter_lock_hold_seconds',

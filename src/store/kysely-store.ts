@@ -156,7 +156,7 @@ export function createKyselyStore({
             return value
           })
           if (last !== null) {
-            observer?.counterLock?.((lock.granted - lock.requested) / 1000, (performance.now() - lock.granted) / 1000)
+            if (kind === 'postgres') reportLock(lock)
             tell(last)
           }
           return result
@@ -166,29 +166,19 @@ export function createKyselyStore({
     )
   }
 
-  /**
-   * A batch of callbacks committed without Kysely (with prepared statements), told to the listeners
-   * like any other.
-   */
+  /** Tells the observer how long a transaction that has just committed waited for the counter's lock and held it. */
+  const reportLock = ({ requested, granted }: CounterLockTiming) =>
+    observer?.counterLock?.((granted - requested) / 1000, (performance.now() - granted) / 1000)
+
+  /** A batch of callbacks committed with prepared statements, told to the listeners like any other. */
   async function committedElsewhere(
     commit: (items: Write[]) => Promise<Committed>,
     items: Write[],
   ): Promise<EventOutcome[]> {
-    // The conflicts it retried count, on success and on failure alike.
-    const countRetries = (retries = 0) => {
-      for (let i = 0; i < retries; i++) observer?.conflictRetry?.()
-    }
-    try {
-      const { outcomes, last, retries, lock } = await noted(commit(items))
-      countRetries(retries)
-      if (lock)
-        observer?.counterLock?.((lock.granted - lock.requested) / 1000, (performance.now() - lock.granted) / 1000)
-      if (last !== null) tell(last)
-      return outcomes
-    } catch (error) {
-      countRetries((error as { retries?: number }).retries)
-      throw error
-    }
+    const { outcomes, last, lock } = await noted(commit(items))
+    if (lock) reportLock(lock)
+    if (last !== null) tell(last)
+    return outcomes
   }
 
   /**
@@ -201,8 +191,15 @@ export function createKyselyStore({
       (error) => isConnectionLost(error) && (error as { committing?: boolean }).committing !== true,
     )
 
-  function commitBatch(items: Write[]): Promise<EventOutcome[]> {
-    if (plainWrites?.accepts(items)) return committedElsewhere(commitPlain(plainWrites), items)
+  async function commitBatch(items: Write[]): Promise<EventOutcome[]> {
+    if (plainWrites?.accepts(items)) {
+      try {
+        return await committedElsewhere(commitPlain(plainWrites), items)
+      } catch (error) {
+        // A writer that has just turned itself off (postgres-batch.ts) rolled the batch back: Kysely writes it.
+        if (plainWrites.accepts(items)) throw error
+      }
+    }
     return changing((trx) => writeBatch(trx, items))
   }
 

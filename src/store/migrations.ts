@@ -7,7 +7,10 @@ export interface OpenOptions {
   onMigrated?(names: string[]): void
   /** Told how the store's transactions go. */
   observer?: import('./types.ts').StoreObserver | undefined
-  /** Told of something about the database that an operator should fix (SQLite: a file others can read). */
+  /**
+   * Told of something about the database that an operator should fix or know (SQLite: a file others
+   * can read; PostgreSQL: a connection that does not keep prepared statements).
+   */
   onWarning?(message: string): void
 }
 

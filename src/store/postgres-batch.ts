@@ -14,19 +14,15 @@
 import type pg from 'pg'
 import type { EventOutcome } from '../contract/read-api.ts'
 import { NUMBER_PENDING_ON_POSTGRES } from './change-positions.ts'
-import type { Committed, PreparedBatchWriter } from './prepared-batch.ts'
 import {
-  compareIds,
-  duplicate,
-  eventRow,
-  filledIn,
-  iso,
-  type Result,
-  stored,
-  topicRow,
-  unwrittenResult,
-  type Write,
-} from './write-batch.ts'
+  acceptsPrepared,
+  type Committed,
+  layOut,
+  type PreparedBatchWriter,
+  type PreparedCreate,
+} from './prepared-batch.ts'
+import { errorCode } from './store-error.ts'
+import { duplicate, eventRow, filledIn, type Result, stored, type Write } from './write-batch.ts'
 
 /** The columns a create inserts, in the order of the arrays {@link INSERT_TOPICS} takes. */
 const TOPIC_COLUMNS = [
@@ -84,6 +80,13 @@ const INSERT_EVENTS = {
 
 const NUMBER_PENDING = { name: 'imsync_number_pending', text: NUMBER_PENDING_ON_POSTGRES.text }
 
+/**
+ * `invalid_sql_statement_name`: a statement this connection prepared is gone, as when a pooler in
+ * front of PostgreSQL (PgBouncer in transaction mode, before 1.21 or without
+ * `max_prepared_statements`) hands each transaction another server connection.
+ */
+const STATEMENT_GONE = '26000'
+
 /** What the writer needs of the pool: a connection of its own for the length of a batch. */
 export interface PostgresPool {
   connect(): Promise<pg.PoolClient>
@@ -94,18 +97,26 @@ export interface PostgresPool {
  * and positions as `writeBatch` with `assignPositions`. It accepts creates, and callbacks that change
  * no topic (ignored or rejected). Each batch is one transaction on a connection of the pool; on failure
  * it rolls back and throws the database's error, with `committing: true` when COMMIT had been sent.
+ * When the database loses a statement it prepared (a pooler between them), it says so through
+ * `onWarning` and accepts no more batches, so that they go through Kysely's unnamed statements.
  *
  * @example
  * ```ts
  * const writer = createPostgresBatchWriter(pool)
- * if (writer.accepts(items)) await writer.commit(items) // { outcomes: ['stored', …], last: 42, retries: 0 }
+ * if (writer.accepts(items)) await writer.commit(items) // { outcomes: ['stored', …], last: 42 }
  * ```
  */
-export function createPostgresBatchWriter(pool: PostgresPool): PreparedBatchWriter {
+export function createPostgresBatchWriter(
+  pool: PostgresPool,
+  onWarning: (message: string) => void = () => {},
+): PreparedBatchWriter {
+  // Set for good once the database has lost a prepared statement: every batch then goes to Kysely.
+  let statementsKept = true
+
   /** Inserts the topics (sorted by TopicId), fills in the reconciled ones, and fills `results`. */
   async function createTopics(
     client: pg.PoolClient,
-    creates: ReadonlyArray<{ i: number; row: ReturnType<typeof topicRow> }>,
+    creates: readonly PreparedCreate[],
     results: Result[],
   ): Promise<boolean> {
     const columns = TOPIC_COLUMNS.map((column) => creates.map(({ row }) => row[column] ?? null))
@@ -157,23 +168,10 @@ export function createPostgresBatchWriter(pool: PostgresPool): PreparedBatchWrit
   }
 
   return {
-    accepts: (items) =>
-      items.every(
-        ({ effect }) => effect.kind === 'createTopic' || effect.kind === 'ignore' || effect.kind === 'reject',
-      ),
+    accepts: (items) => statementsKept && acceptsPrepared(items),
 
     async commit(items) {
-      const at = items.map((w) => iso(w.callback.receivedAt))
-      const results = new Array<Result>(items.length)
-      const creates: Array<{ i: number; row: ReturnType<typeof topicRow> }> = []
-      items.forEach(({ effect }, i) => {
-        if (effect.kind === 'createTopic') creates.push({ i, row: topicRow(effect.topic, at[i]!) })
-        else if (effect.kind === 'ignore' || effect.kind === 'reject') results[i] = unwrittenResult(effect)
-        else throw new Error(`the prepared path does not write ${effect.kind}`)
-      })
-      // A stable sort: the first delivery of a topic stays first, and is the one stored; every
-      // transaction takes the index's locks in one order, so two replicas cannot deadlock.
-      creates.sort((a, b) => compareIds(a.row.topic_id, b.row.topic_id))
+      const { at, results, creates } = layOut(items)
       const client = await pool.connect()
       let committing = false
       try {
@@ -198,7 +196,6 @@ export function createPostgresBatchWriter(pool: PostgresPool): PreparedBatchWrit
         return {
           outcomes: results.map((r): EventOutcome => r.outcome),
           last,
-          retries: 0,
           ...(lock ? { lock } : {}),
         }
       } catch (error) {
@@ -209,6 +206,12 @@ export function createPostgresBatchWriter(pool: PostgresPool): PreparedBatchWrit
           (rollbackError: unknown) => client.release(rollbackError as Error),
         )
         if (committing && error !== null && typeof error === 'object') Object.assign(error, { committing })
+        if (statementsKept && errorCode(error) === STATEMENT_GONE) {
+          statementsKept = false
+          onWarning(
+            'a prepared statement was lost between two transactions (a pooler such as PgBouncer in transaction mode without max_prepared_statements?): callbacks are written without prepared statements from now on',
+          )
+        }
         throw error
       }
     },

@@ -120,7 +120,7 @@ export const IDLE_IN_TRANSACTION_MS = 2000
  */
 export async function openPostgresStore(
   url: string,
-  { maxConnections = 10, onPoolError = () => {}, onMigrated, observer }: PostgresStoreOptions = {},
+  { maxConnections = 10, onPoolError = () => {}, onMigrated, observer, onWarning }: PostgresStoreOptions = {},
 ): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
@@ -161,6 +161,6 @@ export async function openPostgresStore(
     isDataError: (error) => DATA_ERRORS.test(errorCode(error)),
     isConflict: (error) => CONFLICTS.test(errorCode(error)),
     isConnectionLost: isPostgresConnectionLost,
-    plainWrites: createPostgresBatchWriter(pool),
+    plainWrites: createPostgresBatchWriter(pool, onWarning),
   })
 }

@@ -11,19 +11,8 @@
  * @module
  */
 import type { EventOutcome } from '../contract/read-api.ts'
-import type { Committed } from './prepared-batch.ts'
-import {
-  compareIds,
-  duplicate,
-  eventRow,
-  filledIn,
-  iso,
-  type Result,
-  stored,
-  topicRow,
-  unwrittenResult,
-  type Write,
-} from './write-batch.ts'
+import { acceptsPrepared, type Committed, layOut, type PreparedCreate } from './prepared-batch.ts'
+import { duplicate, eventRow, filledIn, type Result, stored, type Write } from './write-batch.ts'
 
 /** What the prepared path needs of a libsql (or better-sqlite3) connection. */
 export interface SqliteHandle {
@@ -113,7 +102,7 @@ function chunks(count: number): number[] {
  * @example
  * ```ts
  * const writer = createSqliteBatchWriter(new Libsql(path))
- * if (writer.accepts(items)) writer.commit(items) // { outcomes: ['stored', …], last: 42, retries: 0 }
+ * if (writer.accepts(items)) writer.commit(items) // { outcomes: ['stored', …], last: 42 }
  * ```
  */
 export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
@@ -141,11 +130,7 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
     )
 
   /** Creates the topics (sorted by TopicId), filling `results`; returns the new last position. */
-  function createTopics(
-    creates: ReadonlyArray<{ i: number; row: ReturnType<typeof topicRow> }>,
-    results: Result[],
-    last: number,
-  ): number {
+  function createTopics(creates: readonly PreparedCreate[], results: Result[], last: number): number {
     // The first delivery of each topic is inserted; a second one in the same batch (next to it, in
     // TopicId order) is a duplicate.
     const firsts = creates.filter((create, k) => k === 0 || creates[k - 1]!.row.topic_id !== create.row.topic_id)
@@ -212,22 +197,10 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
   }
 
   return {
-    accepts: (items) =>
-      items.every(
-        ({ effect }) => effect.kind === 'createTopic' || effect.kind === 'ignore' || effect.kind === 'reject',
-      ),
+    accepts: acceptsPrepared,
 
     commit(items) {
-      const at = items.map((w) => iso(w.callback.receivedAt))
-      const results = new Array<Result>(items.length)
-      const creates: Array<{ i: number; row: ReturnType<typeof topicRow> }> = []
-      items.forEach(({ effect }, i) => {
-        if (effect.kind === 'createTopic') creates.push({ i, row: topicRow(effect.topic, at[i]!) })
-        else if (effect.kind === 'ignore' || effect.kind === 'reject') results[i] = unwrittenResult(effect)
-        else throw new Error(`the prepared path does not write ${effect.kind}`)
-      })
-      // A stable sort: the first delivery of a topic stays first, and is the one stored.
-      creates.sort((a, b) => compareIds(a.row.topic_id, b.row.topic_id))
+      const { at, results, creates } = layOut(items)
       begin().run([])
       try {
         let last: number | null = null
@@ -241,7 +214,7 @@ export function createSqliteBatchWriter(db: SqliteHandle): SqliteBatchWriter {
         }
         insertEventRows(items, at, results)
         commit().run([])
-        return { outcomes: results.map((r): EventOutcome => r.outcome), last, retries: 0 }
+        return { outcomes: results.map((r): EventOutcome => r.outcome), last }
       } catch (error) {
         // SQLite has rolled back already after some errors (a full disk): a second rollback would fail
         // and hide the error that says what went wrong.

@@ -151,9 +151,9 @@ export interface StoreObserver {
   /** A transaction lost a deadlock or a serialization conflict and is run again. */
   conflictRetry?(): void
   /**
-   * A transaction that changed topics committed: how long the statement that takes the change
-   * counter's lock took (the wait for the lock, and one round trip), and how long from then to the
-   * end of its commit (the time it held the lock, and one round trip).
+   * A transaction that changed topics committed on PostgreSQL: how long the statement that takes the
+   * change counter's lock took (the wait for the lock, and one round trip), and how long from then to
+   * the end of its commit (the time it held the lock, and one round trip).
    */
   counterLock?(waitSeconds: number, holdSeconds: number): void
 }

@@ -2,7 +2,12 @@
 // state a database starts in, and batches drawn at random, which each test writes through the prepared
 // writer and through writeBatch with assignPositions and compares.
 import fc from 'fast-check'
+import type { Kysely } from 'kysely'
+import { assignPositions } from '../../src/store/change-positions.ts'
 import type { Effect, NewTopic, Store } from '../../src/store/index.ts'
+import type { Database } from '../../src/store/schema.ts'
+import type { StoreKind } from '../../src/store/types.ts'
+import { type Write, writeBatch } from '../../src/store/write-batch.ts'
 
 export const T0 = Date.UTC(2026, 10, 24, 8, 0, 0)
 // Few enough that batches repeat topics, enough that the topics of one batch take several chunks.
@@ -51,6 +56,22 @@ export const effect = fc.oneof(
 
 export const subset = fc.subarray(TOPIC_IDS)
 
+/** A batch of 1 to 40 callbacks, some of which do not keep their body. */
+export const batch = fc
+  .tuple(fc.array(effect, { minLength: 1, maxLength: 40 }), fc.boolean())
+  .map(([effects, keepBodies]): Write[] =>
+    effects.map((e, i) => ({
+      callback: {
+        receivedAt: T0 + i,
+        command: `Group.Command${i % 3}\u0000`,
+        query: { n: String(i) },
+        body: new TextEncoder().encode(`{"n":${i}}`),
+        keepBody: keepBodies || i % 2 === 0,
+      },
+      effect: e,
+    })),
+  )
+
 /** The state a database starts in, drawn at random. */
 export const before = fc.record({
   reconciled: subset,
@@ -79,4 +100,15 @@ export async function seed(store: Store, state: Before): Promise<void> {
   if (state.destroyedTopics.length > 0)
     await store.record(received(100), { kind: 'destroyTopics', groupId: '@TGS#_g1', topicIds: state.destroyedTopics })
   for (const groupId of state.disbanded) await store.record(received(200), { kind: 'destroyGroup', groupId })
+}
+
+/** What the prepared writers are compared with: the batch through `writeBatch` and `assignPositions`. */
+export async function writeThroughKysely(db: Kysely<Database>, items: Write[], kind: StoreKind) {
+  let last: number | null = null
+  const outcomes = await db.transaction().execute(async (trx) => {
+    const result = await writeBatch(trx, items)
+    last = await assignPositions(trx, kind)
+    return result
+  })
+  return { outcomes, last }
 }

@@ -2,13 +2,13 @@ import fc from 'fast-check'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assignPositions } from '../../src/store/change-positions.ts'
 import { openPostgresStore, type Store } from '../../src/store/index.ts'
+import { createKyselyStore } from '../../src/store/kysely-store.ts'
 import { createPostgresBatchWriter } from '../../src/store/postgres-batch.ts'
 import type { Database } from '../../src/store/schema.ts'
-import { type Write, writeBatch } from '../../src/store/write-batch.ts'
+import type { Write } from '../../src/store/write-batch.ts'
 import { createThrowawayDatabase, postgresAvailable, type ThrowawayDatabase } from '../helpers/postgres.ts'
-import { before, effect, seed, T0, TOPIC_IDS, topic } from './batches.ts'
+import { batch, before, seed, T0, TOPIC_IDS, topic, writeThroughKysely } from './batches.ts'
 
 /** A database with the store's schema, a store on it to seed it, and a pool of its own. */
 interface Side {
@@ -63,41 +63,21 @@ describe.skipIf(!postgresAvailable)(
       const writer = createPostgresBatchWriter(prepared.pool)
       const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: viaKysely.pool }) })
       await fc.assert(
-        fc.asyncProperty(
-          before,
-          fc.array(effect, { minLength: 1, maxLength: 40 }),
-          fc.boolean(),
-          async (state, effects, keepBodies) => {
-            const items: Write[] = effects.map((e, i) => ({
-              callback: {
-                receivedAt: T0 + i,
-                command: `Group.Command${i % 3}\u0000`,
-                query: { n: String(i) },
-                body: new TextEncoder().encode(`{"n":${i}}`),
-                keepBody: keepBodies || i % 2 === 0,
-              },
-              effect: e,
-            }))
-            for (const s of [prepared, viaKysely]) {
-              await reset(s)
-              await seed(s.store, state)
-            }
+        fc.asyncProperty(before, batch, async (state, items) => {
+          for (const s of [prepared, viaKysely]) {
+            await reset(s)
+            await seed(s.store, state)
+          }
 
-            expect(writer.accepts(items)).toBe(true)
-            const viaPrepared = await writer.commit(items)
-            let last: number | null = null
-            const outcomes = await db.transaction().execute(async (trx) => {
-              const result = await writeBatch(trx, items)
-              last = await assignPositions(trx, 'postgres')
-              return result
-            })
+          expect(writer.accepts(items)).toBe(true)
+          const viaPrepared = await writer.commit(items)
+          const { outcomes, last } = await writeThroughKysely(db, items, 'postgres')
 
-            expect(viaPrepared.outcomes).toEqual(outcomes)
-            expect(viaPrepared.last).toEqual(last)
-            expect(viaPrepared.lock !== undefined).toBe(last !== null)
-            expect(await read(prepared)).toEqual(await read(viaKysely))
-          },
-        ),
+          expect(viaPrepared.outcomes).toEqual(outcomes)
+          expect(viaPrepared.last).toEqual(last)
+          expect(viaPrepared.lock !== undefined).toBe(last !== null)
+          expect(await read(prepared)).toEqual(await read(viaKysely))
+        }),
         { numRuns: 30 },
       )
     })
@@ -117,7 +97,7 @@ describe.skipIf(!postgresAvailable)(
         expect((await prepared.pool.query('select last from change_counter')).rows[0].last).toBe('0')
         expect(prepared.pool.idleCount).toBe(prepared.pool.totalCount)
         const committed = await writer.commit([write(TOPIC_IDS[0]!), write(TOPIC_IDS[0]!)])
-        expect(committed).toMatchObject({ outcomes: ['stored', 'duplicate'], last: 1, retries: 0 })
+        expect(committed).toMatchObject({ outcomes: ['stored', 'duplicate'], last: 1 })
       } finally {
         await prepared.pool.query('drop trigger refuse on callback_events; drop function refuse()')
       }
@@ -152,6 +132,55 @@ describe.skipIf(!postgresAvailable)(
       expect(beforeCommit).toBeInstanceOf(Error)
       expect((beforeCommit as { committing?: boolean }).committing).toBeUndefined()
       expect(prepared.pool.idleCount).toBe(prepared.pool.totalCount)
+    })
+
+    it('gives way to Kysely for good, and says so, when the database loses a statement it prepared (a pooler in transaction mode)', async () => {
+      await reset(prepared)
+      const warnings: string[] = []
+      // One connection, so that the statements it prepared can be dropped behind pg's back, as a pooler
+      // that hands the next transaction another server connection does.
+      const pool = new pg.Pool({ connectionString: prepared.database.url, max: 1 })
+      try {
+        const writer = createPostgresBatchWriter(pool, (message) => warnings.push(message))
+        expect(await writer.commit([write(TOPIC_IDS[4]!)])).toMatchObject({ outcomes: ['stored'], last: 1 })
+        await pool.query('deallocate all')
+        const error = await writer.commit([write(TOPIC_IDS[5]!)]).catch((e: unknown) => e)
+        expect(error).toMatchObject({ code: '26000' })
+        expect(writer.accepts([write(TOPIC_IDS[5]!)])).toBe(false)
+        expect(warnings).toEqual([expect.stringMatching(/prepared statement was lost .*PgBouncer/)])
+        // Nothing of the failed batch was written, and the connection is still in use.
+        expect((await pool.query('select count(*)::int as n from topics')).rows[0].n).toBe(1)
+        expect(pool.totalCount).toBe(1)
+      } finally {
+        await pool.end()
+      }
+    })
+
+    it('writes through Kysely the batch that its prepared writer gave up on', async () => {
+      await reset(prepared)
+      const pool = new pg.Pool({ connectionString: prepared.database.url, max: 2 })
+      let on = true
+      const store = createKyselyStore({
+        db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+        kind: 'postgres',
+        isDataError: () => false,
+        plainWrites: {
+          accepts: () => on,
+          commit: async () => {
+            on = false
+            throw Object.assign(new Error('prepared statement "imsync_insert_topics" does not exist'), {
+              code: '26000',
+            })
+          },
+        },
+      })
+      try {
+        expect(await store.record(write(TOPIC_IDS[6]!).callback, write(TOPIC_IDS[6]!).effect)).toBe('stored')
+        expect(on).toBe(false)
+        expect((await store.getTopic(TOPIC_IDS[6]!))?.TopicId).toBe(TOPIC_IDS[6])
+      } finally {
+        await store.close()
+      }
     })
   },
 )
