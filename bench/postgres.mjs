@@ -14,12 +14,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import pg from 'pg'
 import { NUMBER_PENDING_ON_POSTGRES } from '../dist/src/store/change-positions.js'
+import { driveCallbacks } from './drive.mjs'
 import { fixedRate } from './fixed-rate.mjs'
 import { processCpuMs } from './proc.mjs'
-import { API_TOKEN, SDKAPPID, signedCallbackPath, TOKEN, withPostgresDatabase } from './service.mjs'
+import { API_TOKEN, signedCallbackPath, startQuietService, withPostgresDatabase } from './service.mjs'
 import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -93,54 +93,25 @@ const meanSince = (before, after, name) =>
   (after[name].sum - before[name].sum) / Math.max(1, after[name].count - before[name].count)
 
 function drive(port, seconds, acked) {
-  const path = signedCallbackPath()
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}`,
-        connections: CONNECTIONS,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            path,
-            setupRequest(req, context) {
-              context.id = topicId()
-              req.body = body(context.id)
-              return req
-            },
-            onResponse(status, text, context) {
-              if (status === 200 && text.includes('"ActionStatus":"OK"')) acked.push(context.id)
-            },
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    )
+  return driveCallbacks(port, {
+    connections: CONNECTIONS,
+    seconds,
+    path: signedCallbackPath(),
+    next: () => {
+      const id = topicId()
+      return { id, body: body(id) }
+    },
+    onOk: (id) => acked.push(id),
   })
 }
 
-async function startReplica(url, i) {
-  const port = await freePort()
-  const child = await spawnServer(process.execPath, [...NODE_MEMORY, join(ROOT, 'dist/src/node.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      IM_SDKAPPID: SDKAPPID,
-      IM_CALLBACK_TOKEN: TOKEN,
-      API_TOKEN,
-      DATABASE_URL: url,
-      LOG_LEVEL: 'info',
-      // Behind the balancer every connection comes from 127.0.0.1.
-      MAX_CONNECTIONS_PER_ADDRESS: '1000',
-    },
-    logFile: join(scratch, `replica-${i}.log`),
-  })
-  return { port, child }
-}
+/** A replica on `url` with the memory setting of `npm start`, logging at info (to nowhere). */
+const startReplica = (url) =>
+  startQuietService(
+    // Behind the balancer every connection comes from 127.0.0.1.
+    { DATABASE_URL: url, LOG_LEVEL: 'info', MAX_CONNECTIONS_PER_ADDRESS: '1000' },
+    { nodeArgs: NODE_MEMORY },
+  )
 
 /** The setups measured: one replica driven directly, then one and two behind the balancer. */
 const SETUPS = [
@@ -153,7 +124,7 @@ async function benchReplicas(url, { count, balanced, label }) {
   process.stderr.write(`benchmarking ${label} on PostgreSQL…\n`)
   const replicas = []
   // One at a time: the first applies the migrations.
-  for (let i = 0; i < count; i++) replicas.push(await startReplica(url, `${label}-${i}`))
+  for (let i = 0; i < count; i++) replicas.push(await startReplica(url))
   const port = balanced ? await freePort() : replicas[0].port
   const balancer = balanced
     ? await spawnServer(
@@ -168,7 +139,7 @@ async function benchReplicas(url, { count, balanced, label }) {
     await drive(port, 2, acked)
     const rounds = []
     for (let round = 0; round < ROUNDS; round++) {
-      const serviceBefore = replicas.map((r) => processCpuMs(r.child.pid))
+      const serviceBefore = replicas.map((r) => processCpuMs(r.pid))
       const balancerBefore = balancer ? processCpuMs(balancer.pid) : 0
       const pgBefore = postgresCpu()
       const metricsBefore = await metricsOf(ports)
@@ -180,7 +151,7 @@ async function benchReplicas(url, { count, balanced, label }) {
         errors: r.errors,
         timeouts: r.timeouts,
         non2xx: r.non2xx,
-        serviceUs: per(replicas.reduce((sum, rep, i) => sum + processCpuMs(rep.child.pid) - serviceBefore[i], 0)),
+        serviceUs: per(replicas.reduce((sum, rep, i) => sum + processCpuMs(rep.pid) - serviceBefore[i], 0)),
         postgresUs: per(cpuSince(pgBefore, postgresCpu())),
         balancerUs: balancer ? per(processCpuMs(balancer.pid) - balancerBefore) : Number.NaN,
         batch: meanSince(metricsBefore, metricsAfter, 'im_store_commit_batch_size'),
@@ -206,9 +177,7 @@ async function benchReplicas(url, { count, balanced, label }) {
     return { count, label, rounds, fixed, acked: acked.length, lost }
   } finally {
     balancer?.kill('SIGTERM')
-    await Promise.all(
-      replicas.map(({ child }) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))),
-    )
+    await Promise.all(replicas.map((replica) => replica.stop()))
   }
 }
 
@@ -285,8 +254,7 @@ COMMIT;
 
 /** A database with the service's schema, for the anchor: a replica started and stopped on it. */
 async function migrated(url) {
-  const { child } = await startReplica(url, `anchor-${url.split('/').pop()}`)
-  await new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))
+  await (await startReplica(url)).stop()
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import Libsql from 'libsql'
+import { driveCallbacks } from './drive.mjs'
 import { fixedRate } from './fixed-rate.mjs'
 import { mainThreadCpuMs, peakRssMb, processCpuMs } from './proc.mjs'
 import { freePort, spawnServer } from './spawn-server.mjs'
@@ -81,31 +81,16 @@ async function driveAtRate(port, { acked } = {}) {
 
 function drive(port, { seconds = SECONDS, acked } = {}) {
   const shape = callbackShape()
-  const { path } = shape
-  let next = 0
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}`,
-        connections: CONNECTIONS,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            path,
-            setupRequest(req, context) {
-              context.id = shape.topicId(next++)
-              req.body = shape.body(context.id)
-              return req
-            },
-            onResponse(status, body, context) {
-              if (acked && status === 200 && body.includes('"ActionStatus":"OK"')) acked.push(context.id)
-            },
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    )
+  let n = 0
+  return driveCallbacks(port, {
+    connections: CONNECTIONS,
+    seconds,
+    path: shape.path,
+    next: () => {
+      const id = shape.topicId(n++)
+      return { id, body: shape.body(id) }
+    },
+    onOk: acked && ((id) => acked.push(id)),
   })
 }
 

@@ -14,12 +14,13 @@ export const TOKEN = 'bench-token'
 export const API_TOKEN = 'bench-api-token'
 
 /**
- * Starts the built Node service at LOG_LEVEL warn with `env` on a free loopback port, and resolves
- * once /healthz answers; `stop()` sends SIGTERM and waits for the exit.
+ * Starts the built Node service at LOG_LEVEL warn (unless `env` says otherwise; its output is
+ * discarded) with `env` on a free loopback port, and `nodeArgs` before the entry, and resolves once
+ * /healthz answers; `stop()` sends SIGTERM and waits for the exit.
  */
-export async function startQuietService(env) {
+export async function startQuietService(env, { nodeArgs = [] } = {}) {
   const port = await freePort()
-  const child = spawn(process.execPath, [join(ROOT, 'dist/src/node.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/node.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
@@ -47,6 +48,8 @@ export async function startQuietService(env) {
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
+    pid: child.pid,
     stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
   }
 }
