@@ -51,24 +51,28 @@ beforeAll(async () => {
 
 describe('the packed tarball, installed with --omit=dev into an empty folder', () => {
   // The tests below use the folder this first one installs.
-  it("installs and serves as docs/deploy.md's block says, stopped by Ctrl-C", async () => {
-    const service = await startService({
-      command: ['bash', ['-c', `set -e\n${block('deploy-install')}`]],
-      cwd: scratch,
-      group: true,
-      env: NPM_OFFLINE,
-      startMs: INSTALL_MS,
-    })
-    try {
-      expect(service.logs.some((l) => l.includes('"store":"sqlite"'))).toBe(true)
-      expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
-      await service.stop('SIGINT')
-      expect(service.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
-      expect(existsSync(join(app, 'data', 'callbacks.db'))).toBe(true)
-    } finally {
-      service.child.kill('SIGKILL')
-    }
-  }, INSTALL_MS + 20_000)
+  it(
+    "installs and serves as docs/deploy.md's block says, stopped by Ctrl-C",
+    async () => {
+      const service = await startService({
+        command: ['bash', ['-c', `set -e\n${block('deploy-install')}`]],
+        cwd: scratch,
+        group: true,
+        env: NPM_OFFLINE,
+        startMs: INSTALL_MS,
+      })
+      try {
+        expect(service.logs.some((l) => l.includes('"store":"sqlite"'))).toBe(true)
+        expect((await sendSigned(service.url, sampleAfterCreateTopic)).status).toBe(200)
+        await service.stop('SIGINT')
+        expect(service.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true)
+        expect(existsSync(join(app, 'data', 'callbacks.db'))).toBe(true)
+      } finally {
+        service.child.kill('SIGKILL')
+      }
+    },
+    INSTALL_MS + 20_000,
+  )
 
   it('holds the runtime dependencies only, in under 60 MB', () => {
     const modules = join(app, 'node_modules')
@@ -126,15 +130,19 @@ describe('the packed tarball, installed with --omit=dev into an empty folder', (
     })
   })
 
-  it("installs in another project as docs/deploy.md's block says, by the tarball", async () => {
-    const other = join(scratch, 'other')
-    mkdirSync(other)
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block('another-project')], {
-      cwd: other,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...NPM_OFFLINE },
-    })
-    expect(stdout.trim().split('\n').at(-1)).toBe('17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061')
-  }, INSTALL_MS + 20_000)
+  it(
+    "installs in another project as docs/deploy.md's block says, by the tarball",
+    async () => {
+      const other = join(scratch, 'other')
+      mkdirSync(other)
+      const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', block('another-project')], {
+        cwd: other,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...NPM_OFFLINE },
+      })
+      expect(stdout.trim().split('\n').at(-1)).toBe('17773bc39a671d7b9aa835458704d2a6db81360a5940292b587d6d760d484061')
+    },
+    INSTALL_MS + 20_000,
+  )
 
   it("gives another project the package's client by its name", async () => {
     const service = await startService({ env: { DATABASE_URL: `file:${join(scratch, 'client.db')}` } })
