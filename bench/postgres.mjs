@@ -1,7 +1,7 @@
 // npm run bench:postgres: the service on PostgreSQL, one replica driven directly, then one and two
-// replicas behind a round-robin balancer on loopback (bench/round-robin.mjs), each replica on Node with the memory
-// setting of `npm start`, driven with signed Group.CallbackAfterCreateTopic callbacks, each a new
-// topic. For each: callbacks/s (autocannon, BENCH_CONNECTIONS connections, BENCH_ROUNDS rounds of
+// replicas behind a round-robin balancer on loopback (bench/round-robin.mjs), each replica on Node
+// with the memory setting of `npm start` and its log in a file, driven with signed
+// Group.CallbackAfterCreateTopic callbacks, each a new topic. For each: callbacks/s (autocannon, BENCH_CONNECTIONS connections, BENCH_ROUNDS rounds of
 // BENCH_SECONDS), CPU per callback of the replicas, of PostgreSQL's processes and of the balancer,
 // callbacks per commit, the change counter's lock (wait and hold per commit, from the replicas'
 // /metrics), p50/p99 at a fixed rate (bench/fixed-rate.mjs), and whether every acknowledged topic
@@ -19,7 +19,7 @@ import { NUMBER_PENDING_ON_POSTGRES } from '../dist/src/store/change-positions.j
 import { driveCallbacks } from './drive.mjs'
 import { fixedRate } from './fixed-rate.mjs'
 import { processCpuMs } from './proc.mjs'
-import { API_TOKEN, signedCallbackPath, startQuietService, withPostgresDatabase } from './service.mjs'
+import { API_TOKEN, NODE_MEMORY, signedCallbackPath, startQuietService, withPostgresDatabase } from './service.mjs'
 import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -28,9 +28,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const PGBENCH = process.env.PGBENCH ?? '/usr/lib/postgresql/15/bin/pgbench'
-const NODE_MEMORY = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start.match(
-  /--max-(?:semi|old)-space-size=\d+/g,
-)
 const scratch = mkdtempSync(join(tmpdir(), 'imsync-bench-pg-'))
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 let sent = 0
@@ -105,12 +102,13 @@ function drive(port, seconds, acked) {
   })
 }
 
-/** A replica on `url` with the memory setting of `npm start`, logging at info (to nowhere). */
+let replicasStarted = 0
+/** A replica on `url` with the memory setting of `npm start`, logging at info to a file, as `npm run bench` does. */
 const startReplica = (url) =>
   startQuietService(
     // Behind the balancer every connection comes from 127.0.0.1.
     { DATABASE_URL: url, LOG_LEVEL: 'info', MAX_CONNECTIONS_PER_ADDRESS: '1000' },
-    { nodeArgs: NODE_MEMORY },
+    { nodeArgs: NODE_MEMORY, logFile: join(scratch, `replica-${++replicasStarted}.log`) },
   )
 
 /** The setups measured: one replica driven directly, then one and two behind the balancer. */

@@ -12,6 +12,7 @@ import Libsql from 'libsql'
 import { driveCallbacks } from './drive.mjs'
 import { fixedRate } from './fixed-rate.mjs'
 import { mainThreadCpuMs, peakRssMb, processCpuMs } from './proc.mjs'
+import { DENO_MEMORY, NODE_MEMORY } from './service.mjs'
 import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -112,11 +113,7 @@ const SERVERS = {
   'bare node:http': (_env, logFile) => start(NODE20, [join(ROOT, 'bench/bare-node.mjs')], {}, logFile),
   'bare Deno.serve': (_env, logFile) => start(DENO, [...DENO_FLAGS, join(ROOT, 'bench/bare-deno.ts')], {}, logFile),
 }
-// The service runs with the memory setting of its start commands (docs/deploy.md, "Memory"): the V8
-// flags of `npm start` on Node, and of `deno task start` on Deno.
-const v8Flags = (command) => command.match(/--max-(?:semi|old)-space-size=\d+/g) ?? []
-const NODE_MEMORY = v8Flags(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start)
-const DENO_MEMORY = `--v8-flags=${v8Flags(JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8')).tasks.start.command).join(',')}`
+// The services run with the memory setting of their start commands (docs/deploy.md, "Memory").
 const SERVICES = {
   [`service, Node ${process.versions.node.split('.')[0]}`]: (env, logFile) =>
     start(NODE20, [...NODE_MEMORY, join(ROOT, 'dist/src/node.js')], env, logFile),

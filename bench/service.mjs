@@ -1,7 +1,8 @@
-// What the delay benchmarks (changes.mjs, webhooks.mjs) share: the Node service started quiet on a
-// free port, a signed callback URL, and a throwaway PostgreSQL database beside the server's own.
+// What the benchmarks share: the Node service started on a free port, the V8 memory flags of the start
+// commands, a signed callback URL, and a throwaway PostgreSQL database beside the server's own.
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
@@ -14,12 +15,21 @@ export const TOKEN = 'bench-token'
 export const API_TOKEN = 'bench-api-token'
 
 /**
- * Starts the built Node service at LOG_LEVEL warn (unless `env` says otherwise; its output is
- * discarded) with `env` on a free loopback port, and `nodeArgs` before the entry, and resolves once
- * /healthz answers; `stop()` sends SIGTERM and waits for the exit.
+ * The V8 memory flags the service starts with (docs/deploy.md, "Memory"): those of `npm start` on
+ * Node, and of `deno task start` (as one `--v8-flags=`) on Deno.
  */
-export async function startQuietService(env, { nodeArgs = [] } = {}) {
+const v8Flags = (command) => command.match(/--max-(?:semi|old)-space-size=\d+/g) ?? []
+export const NODE_MEMORY = v8Flags(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start)
+export const DENO_MEMORY = `--v8-flags=${v8Flags(JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8')).tasks.start.command).join(',')}`
+
+/**
+ * Starts the built Node service at LOG_LEVEL warn (unless `env` says otherwise) with `env` on a free
+ * loopback port, and `nodeArgs` before the entry, and resolves once /healthz answers; its output is
+ * appended to `logFile`, or discarded. `stop()` sends SIGTERM and waits for the exit.
+ */
+export async function startQuietService(env, { nodeArgs = [], logFile } = {}) {
   const port = await freePort()
+  const out = logFile ? openSync(logFile, 'a') : 'ignore'
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/node.js')], {
     cwd: ROOT,
     env: {
@@ -33,8 +43,9 @@ export async function startQuietService(env, { nodeArgs = [] } = {}) {
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', out, 'inherit'],
   })
+  if (typeof out === 'number') closeSync(out)
   // LOG_LEVEL warn: the startup line is not written, so wait for the port to answer instead.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`)
