@@ -23,6 +23,24 @@ export const NODE_MEMORY = v8Flags(JSON.parse(readFileSync(join(ROOT, 'package.j
 export const DENO_MEMORY = `--v8-flags=${v8Flags(JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8')).tasks.start.command).join(',')}`
 
 /**
+ * The environment of a benchmarked service on `port` of 127.0.0.1: this file's SdkAppid and tokens,
+ * LOG_LEVEL warn, and then `env`.
+ */
+export function serviceEnv(port, env) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    IM_SDKAPPID: SDKAPPID,
+    IM_CALLBACK_TOKEN: TOKEN,
+    API_TOKEN,
+    LOG_LEVEL: 'warn',
+    ...env,
+  }
+}
+
+/**
  * Starts the built Node service at LOG_LEVEL warn (unless `env` says otherwise) with `env` on a free
  * loopback port, and `nodeArgs` before the entry, and resolves once /healthz answers; its output is
  * appended to `logFile`, or discarded. `stop()` sends SIGTERM and waits for the exit.
@@ -32,17 +50,7 @@ export async function startQuietService(env, { nodeArgs = [], logFile } = {}) {
   const out = logFile ? openSync(logFile, 'a') : 'ignore'
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/node.js')], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      IM_SDKAPPID: SDKAPPID,
-      IM_CALLBACK_TOKEN: TOKEN,
-      API_TOKEN,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
+    env: serviceEnv(port, env),
     stdio: ['ignore', out, 'inherit'],
   })
   if (typeof out === 'number') closeSync(out)

@@ -4,12 +4,12 @@
 // new change), and while 10 followers catch up on 40,000 changes from position 0. The followers run in
 // a process of their own. Prints p50, p99 and max. It measures; it does not assert. Loopback only.
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fixedRate } from './fixed-rate.mjs'
+import { API_TOKEN, serviceEnv, signedCallbackPath } from './service.mjs'
 import { freePort, spawnServer } from './spawn-server.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -17,9 +17,6 @@ const DENO = join(ROOT, 'node_modules/.bin/deno')
 const RATE = Number(process.env.BENCH_STREAMS_RATE ?? 200)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const BACKLOG = 40_000
-const SDKAPPID = '1400000000'
-const TOKEN = 'bench-token'
-const API_TOKEN = 'bench-api-token'
 const RUNTIMES = {
   node: [process.execPath, [join(ROOT, 'dist/src/node.js')]],
   deno: [DENO, ['run', `--config=${join(ROOT, 'deno.json')}`, '-A', join(ROOT, 'src/deno.ts')]],
@@ -28,21 +25,14 @@ const RUNTIMES = {
 async function start(runtime, databaseUrl, logFile) {
   const port = await freePort()
   const [bin, args] = RUNTIMES[runtime]
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    IM_SDKAPPID: SDKAPPID,
-    IM_CALLBACK_TOKEN: TOKEN,
-    API_TOKEN,
+  const env = serviceEnv(port, {
     DATABASE_URL: databaseUrl,
     MAX_CHANGE_STREAMS: '300',
     // Every follower connects from 127.0.0.1 here.
     MAX_CONNECTIONS_PER_ADDRESS: '1000',
     // spawnServer waits for the "listening" line; the log goes to a file.
     LOG_LEVEL: 'info',
-  }
+  })
   const child = await spawnServer(bin, args, { cwd: ROOT, env, logFile })
   return {
     port,
@@ -78,11 +68,7 @@ function readers(url, count, after, until) {
 }
 
 function callbacks(run) {
-  const time = Math.floor(Date.now() / 1000)
-  const sign = createHash('sha256')
-    .update(TOKEN + time)
-    .digest('hex')
-  const path = `/callback?SdkAppid=${SDKAPPID}&CallbackCommand=Group.CallbackAfterCreateTopic&contenttype=json&ClientIP=127.0.0.1&OptPlatform=RESTAPI&RequestTime=${time}&Sign=${sign}`
+  const path = signedCallbackPath()
   const body = (i) =>
     `{"CallbackCommand":"Group.CallbackAfterCreateTopic","GroupId":"@TGS#bench","TopicId":"@TGS#_@TGS#bench@TOPIC#_${run}-${i}","Operator_Account":"group_root","Owner_Account":"leckie","Type":"Community","Name":"bench"}`
   return { path, body }

@@ -18,7 +18,7 @@ export interface Metrics {
   commitFailure(): void
   /** One store transaction run again after it lost a deadlock or a serialization conflict. */
   conflictRetry(): void
-  /** One store transaction that changed topics: its wait for the change counter's lock, and its hold of it. */
+  /** One PostgreSQL transaction that changed topics: its wait for the change counter's lock, and its hold of it. */
   counterLock(waitSeconds: number, holdSeconds: number): void
   /** Events deleted by event log retention. */
   eventsPruned(count: number): void
